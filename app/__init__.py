@@ -1,0 +1,1 @@
+"""Tradebench's applications: the command line and the desktop workstation."""

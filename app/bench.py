@@ -1,0 +1,254 @@
+"""``tradebench bench``: throughput and peak memory of the standard workloads, compiled and
+pure Python, each workload in a fresh process so peak memory is its own.
+
+A  1,000,000 one-minute bars (seeded geometric random walk, 0.01 grid), SMA(10)/SMA(30) cross,
+   long 100 / flat, 1 bp fee, next-open fills.
+B  2,000,000 quote ticks, EMA(10)/EMA(30) of the mid, same logic, fills at the touch.
+C  the sweep of A over fast 5..50 step 5 x slow 20..200 step 20 (fast < slow: 90 runs) on both
+   cores: each core runs 45 strategies side by side in one pass over the bars, sharing the
+   engine-maintained SMAs.
+
+Everything goes through the public engine: strategy -> context -> risk -> order state machine ->
+simulated venue -> portfolio, and the numbers come from the metrics code the CLI uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.values import Money
+
+NS_PER_MINUTE = 60_000_000_000
+NS_PER_DAY = 86_400_000_000_000
+BARS_A = 1_000_000
+QUOTES_B = 2_000_000
+SWEEP = [(f, s) for f in range(5, 51, 5) for s in range(20, 201, 20) if f < s]
+CASH = "1000000"
+
+Row = dict[str, Any]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _bar_session(n_bars: int) -> tuple[Any, Any]:
+    from core.data import generate_bars
+    from core.instruments import equity
+    from core.session import TradingSession
+    from venues.simulated import BpsFee, FillConfig, SimulatedVenue
+
+    instrument = equity("SYN", "SIM")
+    bars = generate_bars(
+        n_bars, seed=1, instrument_id=instrument.id, start_price="100", tick="0.01"
+    )
+    venue = SimulatedVenue(
+        "SIM", instruments=[instrument], fees=BpsFee(1), fill=FillConfig(participation=None)
+    )
+    return TradingSession(instruments=[instrument], venues=[venue]), bars
+
+
+def _report_digest(result: Any, strategy: str) -> str:
+    from core.reports import build_report, dumps
+
+    report = build_report(result, strategy=strategy, parameters={}, data=[], settings={})
+    return hashlib.sha256(dumps(report).encode()).hexdigest()[:16]
+
+
+def _row(workload: str, events: int, wall: float, result: Any, setup_s: float) -> Row:
+    import core
+
+    metrics = result.metrics
+    return {
+        "workload": workload,
+        "compiled": core.COMPILED,
+        "events": events,
+        "wall_s": round(wall, 3),
+        "events_per_s": round(events / wall) if wall > 0 else None,
+        "setup_s": round(setup_s, 3),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "trades": metrics.round_trip_count,
+        "fills": result.fills,
+        "final_pnl": str(metrics.net_profit.as_decimal().normalize()),
+        "report_sha256": _report_digest(result, workload),
+    }
+
+
+def workload_a(scale: float) -> Row:
+    from strategies.sma_cross import SmaCross, SmaCrossConfig
+
+    t0 = time.perf_counter()
+    session, bars = _bar_session(max(1000, int(BARS_A * scale)))
+    strategy = SmaCross(SmaCrossConfig(instrument_id="SYN.SIM", fast=10, slow=30, qty=100))
+    session.add_strategy(strategy, Money.parse(CASH, "USD"))
+    setup = time.perf_counter() - t0
+    result = session.run_backtest([bars])
+    return _row("A", result.events, result.wall_s, result, setup)
+
+
+def workload_b(scale: float) -> Row:
+    from core.data import generate_quotes
+    from core.instruments import equity
+    from core.session import TradingSession
+    from strategies.ema_cross import EmaCross, EmaCrossConfig
+    from venues.simulated import BpsFee, FillConfig, SimulatedVenue
+
+    t0 = time.perf_counter()
+    instrument = equity("SYN", "SIM")
+    quotes = generate_quotes(max(1000, int(QUOTES_B * scale)), seed=2, instrument_id=instrument.id)
+    venue = SimulatedVenue(
+        "SIM", instruments=[instrument], fees=BpsFee(1), fill=FillConfig(participation=None)
+    )
+    session = TradingSession(instruments=[instrument], venues=[venue])
+    strategy = EmaCross(EmaCrossConfig(instrument_id=instrument.id, fast=10, slow=30, qty=100))
+    session.add_strategy(strategy, Money.parse(CASH, "USD"))
+    setup = time.perf_counter() - t0
+    # one equity sample per minute of quotes: the curve a report needs, not one per tick
+    result = session.run_backtest([quotes], equity_every_ns=NS_PER_MINUTE)
+    return _row("B", result.events, result.wall_s, result, setup)
+
+
+@dataclass(frozen=True)
+class _SweepPart:
+    pairs: list[tuple[int, int]]
+    n_bars: int
+
+
+def _sweep_part(part: _SweepPart) -> Row:
+    from strategies.sma_cross import SmaCross, SmaCrossConfig
+
+    session, bars = _bar_session(part.n_bars)
+    for fast, slow in part.pairs:
+        config = SmaCrossConfig(instrument_id="SYN.SIM", fast=fast, slow=slow, qty=100)
+        session.add_strategy(SmaCross(config, f"sma_{fast}_{slow}"), Money.parse(CASH, "USD"))
+    result = session.run_backtest([bars], equity_every_ns=NS_PER_DAY, per_strategy=True)
+    runs = {
+        sid: {
+            "trades": m.round_trip_count,
+            "net": str(m.net_profit.as_decimal().normalize()),
+            "sharpe": m.sharpe,
+        }
+        for sid, m in result.per_strategy.items()
+    }
+    return {
+        "runs": runs,
+        "events": result.events * len(part.pairs),
+        "trades": result.metrics.round_trip_count,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def workload_c(scale: float) -> Row:
+    import core
+
+    n_bars = max(1000, int(BARS_A * scale))
+    parts = [_SweepPart(SWEEP[0::2], n_bars), _SweepPart(SWEEP[1::2], n_bars)]
+    t0 = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.map(_sweep_part, parts)
+    wall = time.perf_counter() - t0
+    runs: dict[str, Any] = {}
+    for r in results:
+        runs.update(r["runs"])
+    best = max(runs.items(), key=lambda kv: (kv[1]["sharpe"] or float("-inf"), kv[0]))
+    digest = hashlib.sha256(json.dumps(runs, sort_keys=True).encode()).hexdigest()[:16]
+    events = sum(int(r["events"]) for r in results)
+    return {
+        "workload": "C",
+        "compiled": core.COMPILED,
+        "events": events,
+        "wall_s": round(wall, 3),
+        "events_per_s": round(events / wall),
+        "setup_s": None,
+        "peak_rss_mb": round(_peak_rss_mb() + sum(float(r["peak_rss_mb"]) for r in results), 1),
+        "trades": sum(int(r["trades"]) for r in results),
+        "fills": None,
+        "final_pnl": f"best {best[0]} net {best[1]['net']}",
+        "report_sha256": digest,
+        "runs": len(runs),
+    }
+
+
+WORKLOADS = {"A": workload_a, "B": workload_b, "C": workload_c}
+
+
+def _run_worker(workload: str, pure: bool, scale: float) -> Row:
+    env = dict(os.environ)
+    env.pop("TRADEBENCH_PURE_PYTHON", None)
+    if pure:
+        env["TRADEBENCH_PURE_PYTHON"] = "1"
+    cmd = [sys.executable, "-m", "app.bench", "--worker", workload, "--scale", str(scale)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"workload {workload} failed:\n{proc.stderr.strip()}")
+    row: Row = json.loads(proc.stdout.strip().splitlines()[-1])
+    return row
+
+
+def format_rows(rows: Sequence[Row]) -> str:
+    head = f"{'workload':<9}{'engine':<10}{'events':>12}{'wall s':>9}{'events/s':>13}"
+    head += f"{'peak MB':>9}{'trades':>9}  final PnL / check"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        engine = "compiled" if r["compiled"] else "pure"
+        rate = f"{r['events_per_s']:,}" if r["events_per_s"] else "-"
+        lines.append(
+            f"{r['workload']:<9}{engine:<10}{r['events']:>12,}{r['wall_s']:>9.2f}{rate:>13}"
+            f"{r['peak_rss_mb']:>9.1f}{r['trades']:>9,}  {r['final_pnl']} "
+            f"[{r['report_sha256']}]"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tradebench bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--workloads", default="A,B,C", help="comma list of A, B, C")
+    parser.add_argument(
+        "--engine",
+        choices=("both", "compiled", "pure"),
+        default="both",
+        help="which build to measure (pure runs the installed sources uninterpreted)",
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="workload size factor")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(WORKLOADS[args.worker](args.scale)))
+        return 0
+    import core
+
+    engines = {"both": (False, True), "compiled": (False,), "pure": (True,)}[args.engine]
+    rows: list[Row] = []
+    for workload in [w.strip().upper() for w in args.workloads.split(",") if w.strip()]:
+        if workload not in WORKLOADS:
+            parser.error(f"unknown workload {workload!r}; choose from A, B, C")
+        for pure in engines:
+            if not pure and not core.COMPILED:
+                continue
+            rows.append(_run_worker(workload, pure, args.scale))
+            if not args.json:
+                print(format_rows(rows[-1:]).splitlines()[-1], flush=True)
+    if args.json:
+        print(json.dumps({"scale": args.scale, "results": rows}, indent=1))
+    else:
+        if not core.COMPILED:
+            print("(this installation runs pure Python: no compiled engine to measure)")
+        print()
+        print(format_rows(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

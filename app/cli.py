@@ -1,0 +1,336 @@
+"""``tradebench``: the command line. With no command it opens the workstation where there is a
+display, and runs the demo backtest otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import core
+from app.market_setup import (
+    FEE_HELP,
+    FILL_HELP,
+    SLIPPAGE_HELP,
+    DataRequest,
+    InstrumentSettings,
+    SettingsError,
+    VenueSettings,
+    load,
+    parse_date_ns,
+)
+from core.data import DataValidationError
+from core.events import Event, OrderFilled, StrategyFaulted, StrategyLogged
+from core.feeds import Series
+from core.metrics import format_table
+from core.reports import build_report, dumps
+from core.session import BacktestResult, TradingSession
+from core.values import InvalidValue, Money
+from strategies import (
+    TemplateSpec,
+    build_config,
+    build_strategy,
+    load_strategy_file,
+    parse_param_assignments,
+    template,
+)
+
+
+class CliError(Exception):
+    """Reported as one line on stderr with exit status 2."""
+
+
+def version_text() -> str:
+    build = "engine compiled with mypyc" if core.COMPILED else "pure-Python engine"
+    return f"tradebench {core.__version__} ({build}, Python {sys.version.split()[0]})"
+
+
+def _strategy_spec(name: str) -> TemplateSpec:
+    if name.endswith(".py") or os.sep in name:
+        return load_strategy_file(Path(name))
+    return template(name)
+
+
+def _cash(text: str, currency: str) -> Money:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise CliError(f"--cash {text!r} is not a number") from None
+    if not amount.is_finite() or amount <= 0:
+        raise CliError(f"--cash must be a positive amount, got {text}")
+    return Money.from_decimal(amount, currency)
+
+
+def _add_market_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cash", default="100000", help="starting cash (default 100000)")
+    p.add_argument("--currency", default="USD", help="account currency (default USD)")
+    p.add_argument("--fee", default="bps:1", help=f"fee model: {FEE_HELP} (default bps:1)")
+    p.add_argument("--slippage", default="none", help=f"slippage model: {SLIPPAGE_HELP}")
+    p.add_argument("--fill", default="next-open", help=f"bar fill convention: {FILL_HELP}")
+    p.add_argument(
+        "--participation",
+        default="0.1",
+        help="max share of each bar's volume our orders may take, or 'none' (default 0.1)",
+    )
+    p.add_argument("--latency-ms", type=float, default=0.0, help="order/cancel latency in ms")
+    p.add_argument("--tick", help="price tick (default: implied by the data)")
+    p.add_argument("--lot", default="1", help="lot size (default 1)")
+    p.add_argument("--multiplier", type=int, default=1, help="contract multiplier (default 1)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+
+
+def _venue_settings(args: argparse.Namespace) -> VenueSettings:
+    participation: float | None
+    if str(args.participation).lower() == "none":
+        participation = None
+    else:
+        try:
+            participation = float(args.participation)
+        except ValueError:
+            raise CliError(f"--participation {args.participation!r} is not a number") from None
+    return VenueSettings(
+        fee=args.fee,
+        slippage=args.slippage,
+        fill=args.fill,
+        participation=participation,
+        latency_ms=args.latency_ms,
+    )
+
+
+def _build_session(
+    args: argparse.Namespace, spec: TemplateSpec, series: list[Series]
+) -> tuple[TradingSession, dict[str, object]]:
+    settings = InstrumentSettings(
+        tick=args.tick, lot=args.lot, multiplier=args.multiplier, currency=args.currency
+    )
+    instruments = []
+    seen: set[str] = set()
+    for s in series:
+        if s.instrument_id not in seen:
+            seen.add(s.instrument_id)
+            instruments.append(settings.for_series(s))
+    venue = _venue_settings(args).build(instruments)
+    session = TradingSession(instruments=instruments, venues=[venue], base_currency=args.currency)
+    ids = [inst.id for inst in instruments]
+    config = build_config(spec, ids, parse_param_assignments(args.param))
+    strategy = build_strategy(spec, config, spec.name)
+    session.add_strategy(strategy, _cash(args.cash, args.currency))
+    return session, {"instrument_ids": ids, "config": config}
+
+
+def _load_all(items: Sequence[str], start: str | None, end: str | None) -> list[Series]:
+    start_ns = parse_date_ns(start, "--start") if start else None
+    end_ns = parse_date_ns(end, "--end") if end else None
+    series: list[Series] = []
+    for item in items:
+        loaded = load(DataRequest.parse(item))
+        if start_ns is not None or end_ns is not None:
+            loaded = loaded.slice_time(start_ns, end_ns)
+        if len(loaded) == 0:
+            raise CliError(f"{item}: no data between {start or 'the start'} and {end or 'the end'}")
+        series.append(loaded)
+    return series
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    spec = _strategy_spec(args.strategy)
+    data = args.data or ["synthetic:2520:42"]
+    series = _load_all(data, args.start, args.end)
+    session, built = _build_session(args, spec, series)
+    print(f"{version_text()}")
+    print(f"backtest {spec.name} on {', '.join(DataRequest.parse(d).describe() for d in data)}")
+    result = session.run_backtest(series, periods_per_year=args.periods_per_year)
+    _print_result(result)
+    if args.report:
+        report = build_report(
+            result,
+            strategy=spec.name,
+            parameters={k: str(v) for k, v in vars(built["config"]).items()},
+            data=[
+                {
+                    "source": DataRequest.parse(d).describe(),
+                    "instrument": s.instrument_id,
+                    "rows": len(s),
+                    "first_ts": int(s.ts_event[0]),
+                    "last_ts": int(s.ts_event[-1]),
+                }
+                for d, s in zip(data, series, strict=True)
+            ],
+            settings={
+                "cash": args.cash,
+                "currency": args.currency,
+                "fee": args.fee,
+                "slippage": args.slippage,
+                "fill": args.fill,
+                "participation": str(args.participation),
+                "latency_ms": args.latency_ms,
+            },
+            equity_points=args.equity_points,
+        )
+        Path(args.report).write_text(dumps(report), encoding="utf-8")
+        print(f"report written to {args.report}")
+    return 1 if any(r.status_name == "FAULTED" for r in session.kernel.records) else 0
+
+
+def _print_result(result: BacktestResult) -> None:
+    print(format_table(result.metrics))
+    print(
+        f"{result.events:,} events, {result.orders:,} orders, {result.fills:,} fills in "
+        f"{result.wall_s:.2f} s ({result.events / max(result.wall_s, 1e-9):,.0f} events/s)"
+    )
+
+
+class _FillPrinter:
+    """Prints fills, faults and warnings as they happen (paper mode)."""
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, OrderFilled):
+            print(f"  fill  {event.describe()}", flush=True)
+        elif isinstance(event, StrategyFaulted):
+            print(f"  FAULT {event.strategy_id}: {event.error}\n{event.traceback}", flush=True)
+        elif isinstance(event, StrategyLogged) and event.level in ("WARNING", "ERROR"):
+            print(f"  {event.level.lower()} {event.strategy_id}: {event.message}", flush=True)
+
+
+def cmd_paper(args: argparse.Namespace) -> int:
+    from core.live import RecordedFeed, SyntheticLiveFeed
+
+    spec = _strategy_spec(args.strategy)
+    if args.replay:
+        series = _load_all([args.replay], None, None)
+    else:
+        iid = args.instrument
+        series = [load(DataRequest(synthetic_bars=2, seed=args.seed, instrument_id=iid))]
+    session, built = _build_session(args, spec, series)
+    instrument = session.kernel.instrument(built["instrument_ids"][0])  # type: ignore[index]
+    feed = (
+        RecordedFeed(series, speed=args.speed)
+        if args.replay
+        else SyntheticLiveFeed(instrument, seed=args.seed, bar_interval_s=args.bar_seconds)
+    )
+    session.kernel.add_listener(_FillPrinter())
+    print(version_text())
+    print(f"paper trading {spec.name} on {instrument.id} for {args.duration:g} s (Ctrl+C stops)")
+    try:
+        asyncio.run(session.run_paper(feed, duration_s=args.duration))
+    except KeyboardInterrupt:
+        print("stopped")
+    session.kernel.stop()
+    account = session.kernel.portfolio.accounts[spec.name]
+    marks = session.kernel.portfolio.marks
+    print(
+        f"equity {Money(account.equity_raw(marks), account.currency)}, realized "
+        f"{Money(account.realized_raw, account.currency)}, fees "
+        f"{Money(account.fees_raw, account.currency)}, {session.kernel.fills_count} fills"
+    )
+    return 0
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    args = build_parser().parse_args(
+        [
+            "backtest",
+            "sma_cross",
+            "--data",
+            "synthetic:2520:42",
+            "--param",
+            "fast=20",
+            "--param",
+            "slow=50",
+        ]
+    )
+    print(
+        "No display found: running the demo backtest (SMA 20/50 on 10 years of synthetic"
+        " daily bars)."
+    )
+    return cmd_backtest(args)
+
+
+def cmd_templates(_: argparse.Namespace) -> int:
+    from strategies import TEMPLATES
+
+    for name, spec in TEMPLATES.items():
+        print(f"{name:<22}{spec.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradebench", description=__doc__)
+    parser.add_argument("--version", action="version", version=version_text())
+    sub = parser.add_subparsers(dest="command")
+
+    bt = sub.add_parser("backtest", help="run a strategy on historical or synthetic data")
+    bt.add_argument("strategy", help="template name (see `tradebench templates`) or a .py file")
+    bt.add_argument(
+        "--data",
+        action="append",
+        metavar="FILE[@SYMBOL.VENUE]",
+        help="data file (CSV, Lean zip, Parquet), repeatable; or synthetic:BARS[:SEED]",
+    )
+    bt.add_argument("--start", help="first date (inclusive), e.g. 2005-01-01")
+    bt.add_argument("--end", help="end date (exclusive)")
+    bt.add_argument("--report", help="write the JSON report (metrics, round trips, equity) here")
+    bt.add_argument(
+        "--equity-points", type=int, default=5000, help="equity samples in the report (0: all)"
+    )
+    bt.add_argument("--periods-per-year", type=int, default=252, help="annualization (252)")
+    _add_market_options(bt)
+    bt.set_defaults(func=cmd_backtest)
+
+    pp = sub.add_parser("paper", help="paper-trade a strategy on a live (synthetic) feed")
+    pp.add_argument("strategy")
+    pp.add_argument("--duration", type=float, default=30.0, help="seconds to run (default 30)")
+    pp.add_argument("--seed", type=int, default=7, help="synthetic feed seed")
+    pp.add_argument("--instrument", default="SYN.SIM", help="synthetic instrument id")
+    pp.add_argument("--bar-seconds", type=float, default=1.0, help="bar length of the feed")
+    pp.add_argument("--replay", help="replay this data file in real time instead")
+    pp.add_argument("--speed", type=float, default=60.0, help="replay speed factor")
+    _add_market_options(pp)
+    pp.set_defaults(func=cmd_paper)
+
+    sub.add_parser("demo", help="the demo backtest").set_defaults(func=cmd_demo)
+    sub.add_parser("templates", help="list strategy templates").set_defaults(func=cmd_templates)
+    # handled before parsing (its options are its own); listed here for --help
+    sub.add_parser("bench", help="engine benchmark (see `tradebench bench --help`)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        from app import bench
+
+        return bench.main(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+            try:
+                from app.main import run_gui
+            except ImportError:
+                pass
+            else:
+                return run_gui()
+        return cmd_demo(args)
+    try:
+        return int(args.func(args))
+    except (
+        CliError,
+        SettingsError,
+        DataValidationError,
+        InvalidValue,
+        ValueError,
+        KeyError,
+        FileNotFoundError,
+    ) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        print(f"tradebench: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""Market data: columnar series, loaders, validation, a Parquet catalog, synthetic data.
+
+Prices and quantities are raw fixed-point integers (value x ``core.values.SCALE``), timestamps
+integer nanoseconds UTC; bars carry their END time. See each module for the details.
+"""
+
+from core.data.catalog import CatalogEntry, DataCatalog
+from core.data.corporate_actions import FactorFile, adjust_bars, load_factor_file
+from core.data.loaders import LAYOUTS, load_bars, load_quotes, load_series, load_trades
+from core.data.series import SCHEMA_VERSION, BarSeries, QuoteSeries, TradeSeries
+from core.data.synthetic import generate_bars, generate_quotes
+from core.data.validation import (
+    DataValidationError,
+    RowLocator,
+    validate_bars,
+    validate_quotes,
+    validate_trades,
+)
+
+__all__ = [
+    "LAYOUTS",
+    "SCHEMA_VERSION",
+    "BarSeries",
+    "CatalogEntry",
+    "DataCatalog",
+    "DataValidationError",
+    "FactorFile",
+    "QuoteSeries",
+    "RowLocator",
+    "TradeSeries",
+    "adjust_bars",
+    "generate_bars",
+    "generate_quotes",
+    "load_bars",
+    "load_factor_file",
+    "load_quotes",
+    "load_series",
+    "load_trades",
+    "validate_bars",
+    "validate_quotes",
+    "validate_trades",
+]

@@ -1,0 +1,710 @@
+"""The kernel: wires clock, portfolio, risk, venues and strategies. One kernel for every mode."""
+
+from __future__ import annotations
+
+import traceback
+from collections import deque
+from collections.abc import Callable
+from typing import Final, final
+
+from core.clock import Clock, SimClock
+from core.commands import CancelOrder, ModifyOrder, SubmitOrder
+from core.context import Context
+from core.enums import OrderSide, OrderStatus, StrategyStatus
+from core.events import (
+    Event,
+    OrderDenied,
+    OrderEvent,
+    OrderFilled,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderRejected,
+    OrderSubmitted,
+    PositionChanged,
+    StrategyFaulted,
+    StrategyLogged,
+    TimerFired,
+)
+from core.indicators import EMA, RSI, SMA, Indicator
+from core.instruments import Instrument
+from core.market import Bar, QuoteTick, TradeTick
+from core.orders import LEGAL_TRANSITIONS, IllegalOrderTransition, Order
+from core.portfolio import Portfolio, StrategyAccount
+from core.risk import Denial, RiskEngine
+from core.strategy import Strategy
+from core.values import SCALE, Money, Qty
+from core.venue import Venue
+
+RUNNING: Final = StrategyStatus.RUNNING
+ENGINE_ID: Final = "engine"
+
+
+@final
+class StrategyRecord:
+    """What the kernel keeps per strategy: the object, its context, account, status, history."""
+
+    def __init__(self, strategy: Strategy, account: StrategyAccount) -> None:
+        self.strategy: Final = strategy
+        self.strategy_id: Final[str] = strategy.strategy_id
+        self.account: Final = account
+        self.status = StrategyStatus.READY
+        self.fault: StrategyFaulted | None = None
+        self.history_len: Final[int] = strategy.history
+        self._history: dict[str, deque[Bar]] = {}
+        self._order_seq = 0
+
+    def next_client_order_id(self) -> str:
+        self._order_seq += 1
+        return f"{self.strategy_id}-{self._order_seq}"
+
+    def timer_key(self, name: str) -> str:
+        return f"{self.strategy_id}:{name}"
+
+    def append_bar(self, bar: Bar) -> None:
+        window = self._history.get(bar.instrument_id)
+        if window is None:
+            window = deque(maxlen=self.history_len)
+            self._history[bar.instrument_id] = window
+        window.append(bar)
+
+    def history_of(self, instrument_id: str, n: int) -> list[Bar]:
+        window = self._history.get(instrument_id)
+        if window is None:
+            return []
+        bars = list(window)
+        return bars if n <= 0 else bars[-n:]
+
+    @property
+    def status_name(self) -> str:
+        return StrategyStatus.NAMES[self.status]
+
+
+@final
+class _Route:
+    """Everything one instrument's market data touches, found with one lookup per event."""
+
+    def __init__(self, venue: Venue | None) -> None:
+        self.venue = venue
+        self.indicators: list[Indicator] = []
+        self.subs: list[StrategyRecord] = []
+
+
+@final
+class Kernel:
+    """Market data in, commands out, events back: the same path in backtest, paper and live.
+
+    Venue events are queued and processed after the callback that caused them returns, so a
+    strategy never sees its own order's acceptance in the middle of ``on_bar``.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        base_currency: str = "USD",
+        risk: RiskEngine | None = None,
+        keep_closed_orders: int = 10_000,
+    ) -> None:
+        self.clock: Clock = clock
+        self._sim_clock: SimClock | None = clock if isinstance(clock, SimClock) else None
+        self.portfolio: Final = Portfolio(base_currency)
+        self.risk: Final = risk if risk is not None else RiskEngine()
+        self._instruments: dict[str, Instrument] = {}
+        self._venues: dict[str, Venue] = {}
+        self._venue_list: list[Venue] = []
+        self._routes: dict[str, _Route] = {}
+        self._records: dict[str, StrategyRecord] = {}
+        self._orders: dict[str, Order] = {}
+        self._open_orders: dict[str, Order] = {}
+        # closed orders stay in memory up to a bound (the journal keeps them all); their ids
+        # stay known forever so a resubmitted id can never become a second order
+        self._keep_closed: Final = keep_closed_orders
+        self._closed_ids: deque[str] = deque()
+        self._known_ids: set[str] = set()
+        self.orders_submitted = 0
+        self.fills_count = 0
+        self._listeners: list[Callable[[Event], None]] = []
+        self._indicators: dict[tuple[str, str, int], Indicator] = {}
+        self._queue: list[Event] = []
+        self._queue_applied: list[bool] = []
+        self._draining = False
+        self._in_callback = (
+            0  # > 0 while a strategy callback runs: its events wait until it returns
+        )
+
+    # wiring ----------------------------------------------------------------------------------
+    def add_instrument(self, instrument: Instrument) -> None:
+        self._instruments[instrument.id] = instrument
+        venue = self._venues.get(instrument.venue)
+        route = self._routes.get(instrument.id)
+        if route is None:
+            self._routes[instrument.id] = _Route(venue)
+        else:
+            route.venue = venue
+        if venue is not None:
+            venue.add_instrument(instrument)
+
+    def instrument(self, instrument_id: str) -> Instrument:
+        inst = self._instruments.get(instrument_id)
+        if inst is None:
+            raise KeyError(f"unknown instrument {instrument_id!r}; add it to the kernel first")
+        return inst
+
+    @property
+    def instruments(self) -> list[Instrument]:
+        return list(self._instruments.values())
+
+    def add_venue(self, venue: Venue) -> None:
+        """Attach a venue; instruments whose id ends in ``.<venue.name>`` route to it."""
+        if venue.name in self._venues:
+            raise ValueError(f"a venue named {venue.name!r} is already attached")
+        venue.bind(self._enqueue, self.clock)
+        self._venues[venue.name] = venue
+        self._venue_list.append(venue)
+        for inst in self._instruments.values():
+            if inst.venue == venue.name:
+                self._routes[inst.id].venue = venue
+                venue.add_instrument(inst)
+
+    def venue(self, name: str) -> Venue:
+        return self._venues[name]
+
+    def add_strategy(self, strategy: Strategy, allocation: Money) -> Context:
+        sid = strategy.strategy_id
+        if sid in self._records:
+            raise ValueError(f"a strategy with id {sid!r} is already loaded")
+        for iid in strategy.instrument_ids:
+            self.instrument(iid)
+        account = self.portfolio.open_account(sid, allocation)
+        record = StrategyRecord(strategy, account)
+        ctx = Context(self, record)
+        strategy.attach(ctx)
+        self._records[sid] = record
+        for iid in strategy.instrument_ids:
+            self._routes[iid].subs.append(record)
+        return ctx
+
+    def shared_indicator(self, kind: str, instrument_id: str, period: int) -> Indicator:
+        """An engine-maintained indicator on an instrument's bar closes, updated once per bar
+        before any strategy's on_bar and shared by every strategy that asks for the same one
+        (a parameter sweep of 90 SMA pairs computes 20 SMAs, not 180)."""
+        self.instrument(instrument_id)
+        key = (kind, instrument_id, period)
+        indicator = self._indicators.get(key)
+        if indicator is None:
+            if kind == "sma":
+                indicator = SMA(period)
+            elif kind == "ema":
+                indicator = EMA(period)
+            elif kind == "rsi":
+                indicator = RSI(period)
+            else:
+                raise ValueError(f"unknown shared indicator {kind!r}; use sma, ema or rsi")
+            self._indicators[key] = indicator
+            self._routes[instrument_id].indicators.append(indicator)
+        return indicator
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.remove(listener)
+
+    def record(self, strategy_id: str) -> StrategyRecord:
+        record = self._records.get(strategy_id)
+        if record is None:
+            raise KeyError(f"no strategy {strategy_id!r} is loaded")
+        return record
+
+    @property
+    def records(self) -> list[StrategyRecord]:
+        return list(self._records.values())
+
+    # lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start every strategy that is not running yet (faulted ones stay halted)."""
+        for record in list(self._records.values()):
+            if record.status == StrategyStatus.READY or record.status == StrategyStatus.STOPPED:
+                record.status = RUNNING
+                try:
+                    self._in_callback += 1
+                    record.strategy.on_start()
+                except Exception as exc:
+                    self._fault(record, exc)
+                finally:
+                    self._in_callback -= 1
+        self._drain()
+
+    def stop(self) -> None:
+        for record in list(self._records.values()):
+            if record.status == RUNNING:
+                try:
+                    self._in_callback += 1
+                    record.strategy.on_stop()
+                except Exception as exc:
+                    self._fault(record, exc)
+                finally:
+                    self._in_callback -= 1
+                if record.status == RUNNING:
+                    record.status = StrategyStatus.STOPPED
+        self._drain()
+
+    def switch_clock(self, clock: Clock) -> None:
+        """Move to another clock (backtest -> paper): venues rebind; repeating strategy timers
+        carry over with their interval, next due one interval after the new clock's now;
+        one-shot alerts belonged to the old timeline and are dropped."""
+        old = self.clock
+        self.clock = clock
+        self._sim_clock = clock if isinstance(clock, SimClock) else None
+        for name, owner, interval_ns in old.export_timers():
+            clock.set_timer(name, owner, interval_ns)
+        for venue in self._venues.values():
+            venue.bind(self._enqueue, clock)
+
+    # market data -----------------------------------------------------------------------------
+    def advance_time(self, ts_ns: int) -> None:
+        """Fire due timers and let venues deliver delayed messages up to ``ts_ns``."""
+        self._enter(ts_ns, None)
+
+    def _enter(self, ts_ns: int, data_venue: Venue | None) -> None:
+        """Move to ``ts_ns``: timers first, then every venue but the one about to receive
+        market data (which catches up on its own when it gets the data)."""
+        clock = self.clock
+        sim = self._sim_clock
+        while clock.next_timer_ns != 0 and clock.next_timer_ns <= ts_ns:
+            fired = clock.pop_next(ts_ns)  # one at a time: callbacks may cancel or add timers
+            if fired is None:
+                break
+            if sim is not None and fired.ts_event > sim.now_ns():
+                sim.set_time(fired.ts_event)  # a late alert must not move the clock back
+            self._dispatch_timer(fired)
+        if sim is not None:
+            sim.set_time(ts_ns)
+        for venue in self._venue_list:
+            if venue is not data_venue:
+                venue.on_time(ts_ns)
+        if self._queue:
+            self._drain()
+
+    def on_bar(self, bar: Bar) -> None:
+        route = self._route_of(bar.instrument_id)
+        venue = route.venue
+        self._enter(bar.ts_event, venue)
+        if venue is not None:
+            venue.on_bar(bar)
+        self.portfolio.marks[bar.instrument_id] = bar.close_raw
+        if self._queue:
+            self._drain()
+        if route.indicators:
+            close = bar.close_raw / SCALE
+            for indicator in route.indicators:
+                indicator.update(close)
+        for record in route.subs:
+            if record.status != RUNNING:
+                continue
+            if record.history_len > 0:
+                record.append_bar(bar)
+            self._in_callback += 1
+            try:
+                record.strategy.on_bar(bar)
+            except Exception as exc:
+                self._fault(record, exc)
+            finally:
+                self._in_callback -= 1
+            if self._queue:
+                self._drain()
+
+    def on_quote(self, quote: QuoteTick) -> None:
+        route = self._route_of(quote.instrument_id)
+        venue = route.venue
+        self._enter(quote.ts_event, venue)
+        if venue is not None:
+            venue.on_quote(quote)
+        self.portfolio.marks[quote.instrument_id] = (quote.bid_raw + quote.ask_raw) // 2
+        if self._queue:
+            self._drain()
+        for record in route.subs:
+            if record.status != RUNNING:
+                continue
+            self._in_callback += 1
+            try:
+                record.strategy.on_quote(quote)
+            except Exception as exc:
+                self._fault(record, exc)
+            finally:
+                self._in_callback -= 1
+            if self._queue:
+                self._drain()
+
+    def on_trade(self, tick: TradeTick) -> None:
+        route = self._route_of(tick.instrument_id)
+        venue = route.venue
+        self._enter(tick.ts_event, venue)
+        if venue is not None:
+            venue.on_trade(tick)
+        self.portfolio.marks[tick.instrument_id] = tick.price_raw
+        if self._queue:
+            self._drain()
+        for record in route.subs:
+            if record.status != RUNNING:
+                continue
+            self._in_callback += 1
+            try:
+                record.strategy.on_trade_tick(tick)
+            except Exception as exc:
+                self._fault(record, exc)
+            finally:
+                self._in_callback -= 1
+            if self._queue:
+                self._drain()
+
+    def on_data(self, data: Bar | QuoteTick | TradeTick) -> None:
+        """Any market-data object (live feeds); backtests call the typed entry points."""
+        if isinstance(data, Bar):
+            self.on_bar(data)
+        elif isinstance(data, QuoteTick):
+            self.on_quote(data)
+        else:
+            self.on_trade(data)
+
+    def _route_of(self, instrument_id: str) -> _Route:
+        route = self._routes.get(instrument_id)
+        if route is None:
+            raise KeyError(f"market data for unknown instrument {instrument_id!r}")
+        return route
+
+    # commands --------------------------------------------------------------------------------
+    def submit(self, cmd: SubmitOrder) -> Order:
+        """Risk step, then the venue. Resubmitting a known client order id returns that order
+        and sends nothing."""
+        coid = cmd.client_order_id
+        if coid in self._known_ids:
+            existing = self._orders.get(coid)
+            if existing is not None and existing.strategy_id != cmd.strategy_id:
+                raise ValueError(
+                    f"client order id {coid} belongs to strategy {existing.strategy_id}"
+                )
+            state = existing.status_name() if existing is not None else "closed"
+            self.log(cmd.strategy_id, "WARNING", f"duplicate submit of {coid} ignored ({state})")
+            if existing is not None:
+                return existing
+            raise ValueError(f"order {coid} was already submitted and is closed")
+        record = self.record(cmd.strategy_id)
+        order = Order(cmd)
+        self._orders[coid] = order
+        self._known_ids.add(coid)
+        self.orders_submitted += 1
+        denial = self._pre_trade_denial(cmd, record)
+        ts = self.clock.now_ns()
+        if denial is not None:
+            self._apply_now(
+                order,
+                OrderDenied(
+                    strategy_id=cmd.strategy_id,
+                    client_order_id=cmd.client_order_id,
+                    instrument_id=cmd.instrument_id,
+                    ts_event=ts,
+                    rule=denial.rule,
+                    reason=denial.reason,
+                ),
+            )
+        else:
+            self._apply_now(
+                order,
+                OrderSubmitted(
+                    strategy_id=cmd.strategy_id,
+                    client_order_id=cmd.client_order_id,
+                    instrument_id=cmd.instrument_id,
+                    ts_event=ts,
+                ),
+            )
+            self._open_orders[cmd.client_order_id] = order
+            try:
+                self._venue_of(cmd.instrument_id).submit(cmd)
+            except Exception as venue_error:  # the venue's fault, not the strategy's
+                self._apply_now(
+                    order,
+                    OrderRejected(
+                        strategy_id=cmd.strategy_id,
+                        client_order_id=coid,
+                        instrument_id=cmd.instrument_id,
+                        ts_event=ts,
+                        reason=f"venue error: {type(venue_error).__name__}: {venue_error}",
+                    ),
+                )
+        if not self._draining and self._in_callback == 0:
+            self._drain()
+        return order
+
+    def cancel(self, cmd: CancelOrder) -> bool:
+        order = self._orders.get(cmd.client_order_id)
+        if order is None:
+            raise KeyError(f"unknown order {cmd.client_order_id!r}")
+        if not order.is_open or order.status == OrderStatus.PENDING_CANCEL:
+            return False
+        self._apply_now(
+            order,
+            OrderPendingCancel(
+                strategy_id=order.strategy_id,
+                client_order_id=order.client_order_id,
+                instrument_id=order.instrument_id,
+                ts_event=self.clock.now_ns(),
+            ),
+        )
+        self._venue_of(order.instrument_id).cancel(cmd)
+        if not self._draining and self._in_callback == 0:
+            self._drain()
+        return True
+
+    def modify(self, cmd: ModifyOrder) -> bool:
+        order = self._orders.get(cmd.client_order_id)
+        if order is None:
+            raise KeyError(f"unknown order {cmd.client_order_id!r}")
+        if OrderStatus.PENDING_UPDATE not in LEGAL_TRANSITIONS[order.status]:
+            return False  # not accepted yet, already being modified, canceling or closed
+        inst = self.instrument(order.instrument_id)
+        for px in (cmd.price, cmd.trigger_price):
+            if px is not None and not inst.is_on_tick(px):
+                raise ValueError(f"{px} is not on the {inst.tick_size} tick grid of {inst.id}")
+        if cmd.qty is not None and not inst.is_on_lot(cmd.qty):
+            raise ValueError(f"{cmd.qty} is not a whole number of {inst.lot_size} lots")
+        self._apply_now(
+            order,
+            OrderPendingUpdate(
+                strategy_id=order.strategy_id,
+                client_order_id=order.client_order_id,
+                instrument_id=order.instrument_id,
+                ts_event=self.clock.now_ns(),
+            ),
+        )
+        self._venue_of(order.instrument_id).modify(cmd)
+        if not self._draining and self._in_callback == 0:
+            self._drain()
+        return True
+
+    def cancel_all(self, strategy_id: str) -> int:
+        count = 0
+        for order in self.open_orders_of(strategy_id, ""):
+            if self.cancel(
+                CancelOrder(
+                    strategy_id=strategy_id,
+                    client_order_id=order.client_order_id,
+                    instrument_id=order.instrument_id,
+                    ts_init=self.clock.now_ns(),
+                )
+            ):
+                count += 1
+        return count
+
+    def order(self, client_order_id: str) -> Order | None:
+        return self._orders.get(client_order_id)
+
+    @property
+    def orders(self) -> list[Order]:
+        """Working orders and the most recent closed ones (see ``keep_closed_orders``)."""
+        return list(self._orders.values())
+
+    def open_orders_of(self, strategy_id: str, instrument_id: str) -> list[Order]:
+        return [
+            o
+            for o in self._open_orders.values()
+            if o.strategy_id == strategy_id
+            and (not instrument_id or o.instrument_id == instrument_id)
+        ]
+
+    def log(self, source: str, level: str, message: str) -> None:
+        if self._listeners:
+            self._publish(
+                StrategyLogged(
+                    strategy_id=source, ts_event=self.clock.now_ns(), level=level, message=message
+                )
+            )
+
+    # internals -------------------------------------------------------------------------------
+    def _venue_of(self, instrument_id: str) -> Venue:
+        route = self._routes.get(instrument_id)
+        venue = route.venue if route is not None else None
+        if venue is None:
+            raise KeyError(f"no venue is attached for {instrument_id}")
+        return venue
+
+    def _pre_trade_denial(self, cmd: SubmitOrder, record: StrategyRecord) -> Denial | None:
+        if record.status != RUNNING:
+            return Denial(
+                "strategy_state", f"strategy {record.strategy_id} is {record.status_name}"
+            )
+        inst = self._instruments.get(cmd.instrument_id)
+        if inst is None:
+            return Denial("instrument", f"unknown instrument {cmd.instrument_id}")
+        if self._routes[cmd.instrument_id].venue is None:
+            return Denial("instrument", f"no venue is attached for {cmd.instrument_id}")
+        if not inst.is_on_lot(cmd.qty) or cmd.qty.raw < inst.min_qty.raw:
+            return Denial(
+                "instrument",
+                f"quantity {cmd.qty} is not a whole number of {inst.lot_size} lots "
+                f"(minimum {inst.min_qty})",
+            )
+        for px in (cmd.price, cmd.trigger_price):
+            if px is not None and not inst.is_on_tick(px):
+                return Denial("instrument", f"price {px} is not on the {inst.tick_size} tick grid")
+        if cmd.reduce_only:
+            pos = record.account.position(inst).signed_qty_raw
+            if pos == 0 or (pos > 0) == (cmd.side == OrderSide.BUY):
+                return Denial("reduce_only", "a reduce-only order must shrink an open position")
+            if cmd.qty.raw > abs(pos):
+                return Denial("reduce_only", f"{cmd.qty} is more than the {Qty(abs(pos))} held")
+        return self.risk.check_submit(cmd, self.portfolio)
+
+    def _closed(self, order: Order) -> None:
+        coid = order.client_order_id
+        self._open_orders.pop(coid, None)
+        closed = self._closed_ids
+        closed.append(coid)
+        if len(closed) > self._keep_closed:
+            self._orders.pop(closed.popleft(), None)
+
+    def _enqueue(self, event: Event) -> None:
+        """Venue events move their order on arrival, so the event stream is in applied order."""
+        if isinstance(event, OrderEvent):
+            order = self._orders.get(event.client_order_id)
+            if order is not None:
+                was_closed = order.is_closed
+                try:
+                    order.apply(event)
+                except IllegalOrderTransition as illegal:
+                    self.log(ENGINE_ID, "ERROR", f"venue event refused: {illegal}")
+                    return
+                if order.is_closed and not was_closed:
+                    self._closed(order)
+                self._queue.append(event)
+                self._queue_applied.append(True)
+                return
+        self._queue.append(event)
+        self._queue_applied.append(False)
+
+    def _apply_now(self, order: Order, event: OrderEvent) -> None:
+        """Kernel-made events change the order at once; the strategy hears of them in order."""
+        order.apply(event)
+        if order.is_closed:
+            self._closed(order)
+        self._queue.append(event)
+        self._queue_applied.append(True)
+
+    def _drain(self) -> None:
+        if self._draining:
+            return
+        self._draining = True
+        queue = self._queue
+        applied = self._queue_applied
+        i = 0
+        try:
+            while i < len(queue):
+                event = queue[i]
+                was_applied = applied[i]
+                i += 1
+                if isinstance(event, OrderEvent):
+                    self._process_order_event(event, was_applied)
+                else:
+                    self._publish(event)
+        finally:
+            del queue[:i]  # whatever was not processed (a listener raised) stays queued
+            del applied[:i]
+            self._draining = False
+
+    def _process_order_event(self, event: OrderEvent, was_applied: bool) -> None:
+        order = self._orders.get(event.client_order_id)
+        if order is None:
+            self.log(ENGINE_ID, "ERROR", f"event for unknown order ignored: {event.describe()}")
+            return
+        if not was_applied:
+            was_closed = order.is_closed
+            try:
+                order.apply(event)
+            except IllegalOrderTransition as illegal:
+                self.log(ENGINE_ID, "ERROR", f"venue event refused: {illegal}")
+                return
+            if order.is_closed and not was_closed:
+                self._closed(order)
+        record = self._records[order.strategy_id]
+        if isinstance(event, OrderFilled):
+            self.fills_count += 1
+            inst = self._instruments[order.instrument_id]
+            self.portfolio.marks.setdefault(inst.id, event.last_px.raw)
+            fee_raw = event.fee.raw
+            if fee_raw != 0 and event.fee.currency != record.account.currency:
+                self.log(
+                    ENGINE_ID,
+                    "ERROR",
+                    f"fee {event.fee} of {event.trade_id} is not in "
+                    f"{record.account.currency}: the adapter must convert it; not booked",
+                )
+                fee_raw = 0
+            pos, _ = record.account.apply_fill(
+                inst,
+                event.side,
+                event.last_qty.raw,
+                event.last_px.raw,
+                fee_raw,
+                event.ts_event,
+            )
+            if self._listeners:
+                self._publish(event)
+                self._publish(
+                    PositionChanged(
+                        strategy_id=record.strategy_id,
+                        instrument_id=inst.id,
+                        ts_event=event.ts_event,
+                        signed_qty_raw=pos.signed_qty_raw,
+                        avg_px=pos.avg_px(),
+                        realized_pnl=Money(pos.realized_raw, record.account.currency),
+                    )
+                )
+            if record.status == RUNNING:
+                try:
+                    record.strategy.on_order_event(event)
+                    record.strategy.on_fill(event)
+                except Exception as exc:
+                    self._fault(record, exc)
+            return
+        if self._listeners:
+            self._publish(event)
+        if record.status == RUNNING:
+            try:
+                record.strategy.on_order_event(event)
+            except Exception as exc:
+                self._fault(record, exc)
+
+    def _dispatch_timer(self, fired: TimerFired) -> None:
+        record = self._records.get(fired.owner)
+        if record is None or record.status != RUNNING:
+            return
+        prefix = len(record.strategy_id) + 1
+        event = TimerFired(name=fired.name[prefix:], ts_event=fired.ts_event, owner=fired.owner)
+        try:
+            self._in_callback += 1
+            record.strategy.on_timer(event)
+        except Exception as exc:
+            self._fault(record, exc)
+        finally:
+            self._in_callback -= 1
+        if self._queue:
+            self._drain()
+
+    def _fault(self, record: StrategyRecord, exc: Exception) -> None:
+        """Contain user code: halt the strategy, cancel its orders and timers, report why."""
+        record.status = StrategyStatus.FAULTED
+        fault = StrategyFaulted(
+            strategy_id=record.strategy_id,
+            ts_event=self.clock.now_ns(),
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(),
+        )
+        record.fault = fault
+        self.clock.cancel_timers_of(record.strategy_id)
+        self._queue.append(fault)
+        self._queue_applied.append(True)
+        self.cancel_all(record.strategy_id)
+
+    def _publish(self, event: Event) -> None:
+        for listener in self._listeners:
+            listener(event)

@@ -1,0 +1,311 @@
+"""Positions, cash and PnL: one portfolio holding a sub-account per strategy. All integers."""
+
+from __future__ import annotations
+
+from typing import Final, final
+
+from core.enums import OrderSide
+from core.instruments import Instrument
+from core.values import SCALE, Money, Price, Qty, div_round_half_even, notional_raw
+
+
+@final
+class RoundTrip:
+    """A closed trade: from flat to flat (a flip closes one round trip and opens the next)."""
+
+    def __init__(
+        self,
+        *,
+        strategy_id: str,
+        instrument_id: str,
+        direction: int,
+        qty_raw: int,
+        entry_ts: int,
+        exit_ts: int,
+        entry_px_raw: int,
+        exit_px_raw: int,
+        gross_pnl_raw: int,
+        fees_raw: int,
+        currency: str,
+    ) -> None:
+        self.strategy_id: Final = strategy_id
+        self.instrument_id: Final = instrument_id
+        self.direction: Final = direction  # +1 long, -1 short
+        self.qty_raw: Final = qty_raw  # total quantity entered
+        self.entry_ts: Final = entry_ts
+        self.exit_ts: Final = exit_ts
+        self.entry_px_raw: Final = entry_px_raw  # volume-weighted entry price
+        self.exit_px_raw: Final = exit_px_raw  # volume-weighted exit price
+        self.gross_pnl_raw: Final = gross_pnl_raw
+        self.fees_raw: Final = fees_raw
+        self.currency: Final = currency
+
+    @property
+    def net_pnl_raw(self) -> int:
+        return self.gross_pnl_raw - self.fees_raw
+
+    def __repr__(self) -> str:
+        side = "LONG" if self.direction > 0 else "SHORT"
+        return (
+            f"RoundTrip({self.instrument_id} {side} {Qty(self.qty_raw)} "
+            f"{Price(self.entry_px_raw)}->{Price(self.exit_px_raw)} "
+            f"net {Money(self.net_pnl_raw, self.currency)})"
+        )
+
+
+@final
+class Position:
+    """Net position of one strategy in one instrument, average-cost accounting.
+
+    ``cost_raw`` is the signed money paid for the open quantity (negative when short); realized
+    PnL removes cost pro rata (half-even rounding), so cash + market value always equals the
+    starting cash + realized + unrealized - fees, to the last unit.
+    """
+
+    def __init__(self, strategy_id: str, instrument: Instrument) -> None:
+        self.strategy_id: Final = strategy_id
+        self.instrument: Final = instrument
+        self.instrument_id: Final = instrument.id
+        self.signed_qty_raw = 0
+        self.cost_raw = 0
+        self.realized_raw = 0
+        self.fees_raw = 0
+        # the round trip being built
+        self._trip_entry_ts = 0
+        self._trip_dir = 0
+        self._trip_entry_qty = 0
+        self._trip_entry_notional = 0
+        self._trip_exit_qty = 0
+        self._trip_exit_notional = 0
+        self._trip_realized = 0
+        self._trip_fees = 0
+
+    @property
+    def qty(self) -> Qty:
+        return Qty(abs(self.signed_qty_raw))
+
+    @property
+    def is_flat(self) -> bool:
+        return self.signed_qty_raw == 0
+
+    @property
+    def is_long(self) -> bool:
+        return self.signed_qty_raw > 0
+
+    @property
+    def is_short(self) -> bool:
+        return self.signed_qty_raw < 0
+
+    def avg_px(self) -> Price:
+        if self.signed_qty_raw == 0:
+            return Price(0)
+        den = abs(self.signed_qty_raw) * self.instrument.multiplier
+        sign = 1 if self.signed_qty_raw > 0 else -1
+        return Price(div_round_half_even(sign * self.cost_raw * SCALE, den))
+
+    def market_value_raw(self, mark_px_raw: int) -> int:
+        q = self.signed_qty_raw
+        if q == 0:
+            return 0
+        if q > 0:
+            return notional_raw(mark_px_raw, q, self.instrument.multiplier)
+        return -notional_raw(mark_px_raw, -q, self.instrument.multiplier)
+
+    def unrealized_raw(self, mark_px_raw: int) -> int:
+        return self.market_value_raw(mark_px_raw) - self.cost_raw
+
+    def apply_fill(
+        self, side: int, qty_raw: int, px_raw: int, fee_raw: int, ts: int
+    ) -> RoundTrip | None:
+        """Book a fill; returns the round trip it closed, if any. Cash is the account's job."""
+        mult = self.instrument.multiplier
+        pos = self.signed_qty_raw
+        self.fees_raw += fee_raw
+        closing = 0
+        if pos != 0 and (pos > 0) != (side > 0):
+            closing = min(abs(pos), qty_raw)
+        opening = qty_raw - closing
+        fill_notional = notional_raw(px_raw, qty_raw, mult)
+        closed_trip: RoundTrip | None = None
+        if closing > 0:
+            close_notional = notional_raw(px_raw, closing, mult)
+            close_fee = fee_raw if opening == 0 else div_round_half_even(fee_raw * closing, qty_raw)
+            cost_removed = div_round_half_even(self.cost_raw * closing, abs(pos))
+            realized = -side * close_notional - cost_removed
+            self.cost_raw -= cost_removed
+            self.signed_qty_raw = pos + side * closing
+            self.realized_raw += realized
+            self._trip_exit_qty += closing
+            self._trip_exit_notional += close_notional
+            self._trip_realized += realized
+            self._trip_fees += close_fee
+            fee_raw -= close_fee
+            if self.signed_qty_raw == 0:
+                closed_trip = self._close_trip(ts)
+            fill_notional -= close_notional
+        if opening > 0:
+            if self.signed_qty_raw == 0:
+                self._trip_entry_ts = ts
+                self._trip_dir = side
+            self.signed_qty_raw += side * opening
+            self.cost_raw += side * fill_notional
+            self._trip_entry_qty += opening
+            self._trip_entry_notional += fill_notional
+            self._trip_fees += fee_raw
+        return closed_trip
+
+    def _close_trip(self, ts: int) -> RoundTrip:
+        mult = self.instrument.multiplier
+        trip = RoundTrip(
+            strategy_id=self.strategy_id,
+            instrument_id=self.instrument_id,
+            direction=self._trip_dir,
+            qty_raw=self._trip_entry_qty,
+            entry_ts=self._trip_entry_ts,
+            exit_ts=ts,
+            entry_px_raw=div_round_half_even(
+                self._trip_entry_notional * SCALE, self._trip_entry_qty * mult
+            ),
+            exit_px_raw=div_round_half_even(
+                self._trip_exit_notional * SCALE, self._trip_exit_qty * mult
+            ),
+            gross_pnl_raw=self._trip_realized,
+            fees_raw=self._trip_fees,
+            currency=self.instrument.quote_currency,
+        )
+        self._trip_dir = 0
+        self._trip_entry_qty = 0
+        self._trip_entry_notional = 0
+        self._trip_exit_qty = 0
+        self._trip_exit_notional = 0
+        self._trip_realized = 0
+        self._trip_fees = 0
+        return trip
+
+    def __repr__(self) -> str:
+        q = self.signed_qty_raw
+        side = "LONG" if q > 0 else "SHORT" if q < 0 else "FLAT"
+        qty = Qty(abs(q))
+        return f"Position({self.strategy_id} {self.instrument_id} {qty} {side} avg {self.avg_px()})"
+
+
+@final
+class StrategyAccount:
+    """One strategy's slice of the portfolio: its allocated cash, positions and PnL."""
+
+    def __init__(self, strategy_id: str, allocation: Money) -> None:
+        self.strategy_id: Final = strategy_id
+        self.currency: Final = allocation.currency
+        self.allocation_raw = allocation.raw
+        self.cash_raw = allocation.raw
+        self.positions: dict[str, Position] = {}
+        self.fees_raw = 0
+        self.realized_raw = 0
+        self.turnover_raw = 0
+        self.round_trips: list[RoundTrip] = []
+        self.open_positions = 0
+        self._in_market_since = 0
+        self._in_market_ns = 0
+
+    def position(self, instrument: Instrument) -> Position:
+        pos = self.positions.get(instrument.id)
+        if pos is None:
+            if instrument.quote_currency != self.currency:
+                raise ValueError(
+                    f"{instrument.id} is quoted in {instrument.quote_currency} but strategy "
+                    f"{self.strategy_id} keeps its account in {self.currency}"
+                )
+            pos = Position(self.strategy_id, instrument)
+            self.positions[instrument.id] = pos
+        return pos
+
+    def apply_fill(
+        self, instrument: Instrument, side: int, qty_raw: int, px_raw: int, fee_raw: int, ts: int
+    ) -> tuple[Position, RoundTrip | None]:
+        pos = self.position(instrument)
+        was_open = pos.signed_qty_raw != 0
+        notional = notional_raw(px_raw, qty_raw, instrument.multiplier)
+        realized_before = pos.realized_raw
+        trip = pos.apply_fill(side, qty_raw, px_raw, fee_raw, ts)
+        self.cash_raw += -notional - fee_raw if side == OrderSide.BUY else notional - fee_raw
+        self.fees_raw += fee_raw
+        self.realized_raw += pos.realized_raw - realized_before
+        self.turnover_raw += notional
+        if trip is not None:
+            self.round_trips.append(trip)
+        is_open = pos.signed_qty_raw != 0
+        if is_open != was_open:
+            self.open_positions += 1 if is_open else -1
+            if is_open and self.open_positions == 1:
+                self._in_market_since = ts
+            elif not is_open and self.open_positions == 0:
+                self._in_market_ns += ts - self._in_market_since
+        return pos, trip
+
+    def time_in_market_ns(self, now_ns: int) -> int:
+        """How long the account has held any position (the exposure numerator)."""
+        if self.open_positions:
+            return self._in_market_ns + now_ns - self._in_market_since
+        return self._in_market_ns
+
+    def equity_raw(self, marks: dict[str, int]) -> int:
+        total = self.cash_raw
+        if self.open_positions:
+            for iid, pos in self.positions.items():
+                if pos.signed_qty_raw != 0:
+                    total += pos.market_value_raw(marks[iid])
+        return total
+
+    def unrealized_raw(self, marks: dict[str, int]) -> int:
+        total = 0
+        for iid, pos in self.positions.items():
+            if pos.signed_qty_raw != 0:
+                total += pos.unrealized_raw(marks[iid])
+        return total
+
+    def committed_raw(self, marks: dict[str, int]) -> int:
+        """Gross market value of the open positions (what the allocation is holding)."""
+        total = 0
+        for iid, pos in self.positions.items():
+            if pos.signed_qty_raw != 0:
+                total += abs(pos.market_value_raw(marks[iid]))
+        return total
+
+    def set_allocation(self, allocation: Money) -> None:
+        """Change the allocation while running: the difference moves in or out of cash."""
+        if allocation.currency != self.currency:
+            raise ValueError(f"allocation must be in {self.currency}, got {allocation.currency}")
+        self.cash_raw += allocation.raw - self.allocation_raw
+        self.allocation_raw = allocation.raw
+
+
+@final
+class Portfolio:
+    """All sub-accounts plus the last known price of every instrument (the marks)."""
+
+    def __init__(self, base_currency: str) -> None:
+        self.base_currency: Final = base_currency
+        self.accounts: dict[str, StrategyAccount] = {}
+        self.marks: dict[str, int] = {}
+
+    def open_account(self, strategy_id: str, allocation: Money) -> StrategyAccount:
+        if allocation.currency != self.base_currency:
+            raise ValueError(
+                f"allocation for {strategy_id} must be in {self.base_currency}, "
+                f"got {allocation.currency}"
+            )
+        if strategy_id in self.accounts:
+            raise ValueError(f"strategy {strategy_id} already has an account")
+        account = StrategyAccount(strategy_id, allocation)
+        self.accounts[strategy_id] = account
+        return account
+
+    def mark(self, instrument_id: str, px_raw: int) -> None:
+        self.marks[instrument_id] = px_raw
+
+    def total_equity_raw(self) -> int:
+        marks = self.marks
+        return sum(a.equity_raw(marks) for a in self.accounts.values())
+
+    def total_cash_raw(self) -> int:
+        return sum(a.cash_raw for a in self.accounts.values())

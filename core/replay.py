@@ -1,0 +1,193 @@
+"""The compiled inner loop: columns of plain ints in, market-data objects through the kernel.
+
+Feeds hand over data in chunks of Python lists (never one object per bar held in memory); this
+loop builds each Bar / QuoteTick / TradeTick just before dispatch and samples equity.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Final, final
+
+from core.kernel import Kernel
+from core.market import Bar, QuoteTick, TradeTick
+from core.portfolio import StrategyAccount
+
+BARS: Final = 1
+QUOTES: Final = 2
+TRADES: Final = 3
+
+
+@final
+class ColumnChunk:
+    """A run of events of one kind for one instrument, as parallel int lists.
+
+    bars: c1..c5 = open, high, low, close, volume; quotes: bid, ask, bid size, ask size;
+    trades: price, size, aggressor (c4, c5 unused and empty).
+    """
+
+    def __init__(
+        self,
+        kind: int,
+        instrument_id: str,
+        ts: list[int],
+        c1: list[int],
+        c2: list[int],
+        c3: list[int],
+        c4: list[int],
+        c5: list[int],
+    ) -> None:
+        self.kind: Final = kind
+        self.instrument_id: Final = instrument_id
+        self.ts: Final = ts
+        self.c1: Final = c1
+        self.c2: Final = c2
+        self.c3: Final = c3
+        self.c4: Final = c4
+        self.c5: Final = c5
+        self.pos = 0
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+def event_at(chunk: ColumnChunk, i: int, ts: int) -> Bar | QuoteTick | TradeTick:
+    """Row ``i`` of a chunk as a market-data object stamped ``ts`` (live replays restamp)."""
+    kind = chunk.kind
+    if kind == BARS:
+        return Bar(
+            chunk.instrument_id, ts, chunk.c1[i], chunk.c2[i], chunk.c3[i], chunk.c4[i], chunk.c5[i]
+        )
+    if kind == QUOTES:
+        return QuoteTick(
+            chunk.instrument_id, ts, chunk.c1[i], chunk.c2[i], chunk.c3[i], chunk.c4[i]
+        )
+    return TradeTick(chunk.instrument_id, ts, chunk.c1[i], chunk.c2[i], chunk.c3[i])
+
+
+@final
+class EquityCurve:
+    """Equity samples (ns, raw money) of the whole portfolio or one strategy account."""
+
+    def __init__(self) -> None:
+        self.ts: Final = array("q")
+        self.raw: Final[list[int]] = []  # raw money can exceed int64 (1e10 JPY is 1e19 raw)
+
+    def add(self, ts: int, raw: int) -> None:
+        self.ts.append(ts)
+        self.raw.append(raw)
+
+
+@final
+class Replayer:
+    """Pushes chunks through a kernel (whose clock the events drive) and records equity.
+
+    ``equity_every_ns`` 0 samples equity after every event; otherwise once per interval, the
+    value at the last event of the interval. ``per_strategy`` also keeps one curve per account
+    (parameter sweeps run many strategies in one pass and need each one's curve).
+    """
+
+    def __init__(
+        self, kernel: Kernel, equity_every_ns: int = 0, per_strategy: bool = False
+    ) -> None:
+        self.kernel: Final = kernel
+        self.equity_every_ns: Final = equity_every_ns
+        self.total: Final = EquityCurve()
+        self.accounts: Final[list[StrategyAccount]] = list(kernel.portfolio.accounts.values())
+        self.curves: Final[list[EquityCurve]] = (
+            [EquityCurve() for _ in self.accounts] if per_strategy else []
+        )
+        self.events = 0
+        self.last_ts = 0
+        self._bucket = -1
+
+    def replay(self, chunk: ColumnChunk, until_ts: int = -1) -> None:
+        """Dispatch the chunk's remaining events (only those with ts <= ``until_ts`` if given)."""
+        end = len(chunk.ts)
+        if until_ts >= 0:
+            end = chunk.pos
+            ts = chunk.ts
+            while end < len(ts) and ts[end] <= until_ts:
+                end += 1
+        kind = chunk.kind
+        for i in range(chunk.pos, end):
+            self._dispatch(chunk, kind, i)
+        chunk.pos = end
+
+    def replay_merged(
+        self, chunks: list[ColumnChunk], order: list[int], start: int = 0, until_ts: int = -1
+    ) -> int:
+        """Dispatch events from several chunks in the given interleaving (chunk indices), from
+        ``order[start]`` on, stopping before the first event after ``until_ts`` if given.
+        Returns the index in ``order`` where it stopped."""
+        n = len(order)
+        j = start
+        while j < n:
+            chunk = chunks[order[j]]
+            i = chunk.pos
+            if until_ts >= 0 and chunk.ts[i] > until_ts:
+                return j
+            self._dispatch(chunk, chunk.kind, i)
+            chunk.pos = i + 1
+            j += 1
+        return n
+
+    def finish(self) -> None:
+        """Record the final equity (call once after the last event)."""
+        if self.equity_every_ns != 0 and self.events:
+            self._record(self.last_ts)
+
+    def _dispatch(self, chunk: ColumnChunk, kind: int, i: int) -> None:
+        ts = chunk.ts[i]
+        every = self.equity_every_ns
+        if every != 0:
+            bucket = ts // every
+            if bucket != self._bucket:
+                if self.events:
+                    self._record(self.last_ts)
+                self._bucket = bucket
+        kernel = self.kernel
+        if kind == BARS:
+            kernel.on_bar(
+                Bar(
+                    chunk.instrument_id,
+                    ts,
+                    chunk.c1[i],
+                    chunk.c2[i],
+                    chunk.c3[i],
+                    chunk.c4[i],
+                    chunk.c5[i],
+                )
+            )
+        elif kind == QUOTES:
+            kernel.on_quote(
+                QuoteTick(
+                    chunk.instrument_id,
+                    ts,
+                    chunk.c1[i],
+                    chunk.c2[i],
+                    chunk.c3[i],
+                    chunk.c4[i],
+                )
+            )
+        else:
+            kernel.on_trade(
+                TradeTick(chunk.instrument_id, ts, chunk.c1[i], chunk.c2[i], chunk.c3[i])
+            )
+        self.events += 1
+        self.last_ts = ts
+        if every == 0:
+            self._record(ts)
+
+    def _record(self, ts: int) -> None:
+        marks = self.kernel.portfolio.marks
+        total = 0
+        curves = self.curves
+        k = 0
+        for account in self.accounts:
+            equity = account.equity_raw(marks)
+            total += equity
+            if curves:
+                curves[k].add(ts, equity)
+            k += 1
+        self.total.add(ts, total)

@@ -1,0 +1,222 @@
+"""A trading session: one kernel, its instruments, venues and strategies, run in a mode.
+
+The session is what the CLI and the desktop app drive. A backtest replays historical series on
+a simulated clock; ``switch_to_paper`` moves the *same* kernel (same strategy objects, state,
+positions and working orders on the same simulated venue) onto the wall clock, where a live
+feed drives it. Only the clock and the feed change between modes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from threading import Event as StopFlag
+
+import numpy as np
+
+from core import COMPILED, __version__
+from core.clock import Clock, LiveClock, SimClock
+from core.feeds import HistoricalFeed, Series
+from core.instruments import Instrument
+from core.kernel import Kernel
+from core.live import LiveFeed, run_live
+from core.metrics import Metrics, compute_metrics
+from core.portfolio import RoundTrip
+from core.replay import Replayer
+from core.risk import RiskEngine
+from core.strategy import Strategy
+from core.values import Money
+from core.venue import Venue
+
+BACKTEST = "backtest"
+PAPER = "paper"
+LIVE = "live"
+
+Progress = Callable[[int, int], None]  # (events done, events total)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BacktestResult:
+    """What a backtest produced; numbers come from the same metrics code for CLI, GUI, bench."""
+
+    metrics: Metrics
+    round_trips: list[RoundTrip]
+    equity_ts: np.ndarray
+    equity_raw: np.ndarray
+    events: int
+    orders: int
+    fills: int
+    wall_s: float
+    compiled: bool
+    engine_version: str
+    canceled: bool
+    per_strategy: dict[str, Metrics]
+
+
+class TradingSession:
+    """Builds and owns the kernel. Modes swap the clock and the feed, nothing else."""
+
+    def __init__(
+        self,
+        *,
+        instruments: Sequence[Instrument],
+        venues: Sequence[Venue],
+        base_currency: str = "USD",
+        risk: RiskEngine | None = None,
+    ) -> None:
+        self.clock: Clock = SimClock()
+        self.kernel = Kernel(self.clock, base_currency=base_currency, risk=risk)
+        for inst in instruments:
+            self.kernel.add_instrument(inst)
+        for venue in venues:
+            self.kernel.add_venue(venue)
+        self.mode = BACKTEST
+        self._starting_equity_raw = 0
+
+    def add_strategy(self, strategy: Strategy, allocation: Money) -> None:
+        self.kernel.add_strategy(strategy, allocation)
+        self._starting_equity_raw += allocation.raw
+
+    # backtest -------------------------------------------------------------------------------
+    def run_backtest(
+        self,
+        series: Sequence[Series],
+        *,
+        equity_every_ns: int = 0,
+        speed: float = 0.0,
+        progress: Progress | None = None,
+        stop: StopFlag | None = None,
+        periods_per_year: int = 252,
+        chunk_size: int = 65_536,
+        per_strategy: bool = False,
+    ) -> BacktestResult:
+        """Replay ``series`` through the strategies as fast as possible (``speed`` 0) or paced
+        at ``speed`` x event time (visual replay). ``stop`` cancels between slices."""
+        if self.mode != BACKTEST:
+            raise RuntimeError(f"this session is in {self.mode} mode; backtests run first")
+        if not isinstance(self.clock, SimClock):
+            raise RuntimeError("a backtest needs the simulated clock")
+        feed = HistoricalFeed(series, chunk_size)
+        total = len(feed)
+        started = time.perf_counter()  # wall time only measures the run; events carry their own
+        self.kernel.start()
+        replayer = Replayer(self.kernel, equity_every_ns, per_strategy)
+        canceled = False
+        pacer = _Pacer(speed, feed.first_ts) if speed > 0 else None
+        for chunks, order in feed:
+            if order is None:
+                chunk = chunks[0]
+                while chunk.pos < len(chunk):
+                    if stop is not None and stop.is_set():
+                        canceled = True
+                        break
+                    replayer.replay(chunk, pacer.until() if pacer is not None else -1)
+                    if pacer is not None:
+                        pacer.wait()
+                    if progress is not None:
+                        progress(replayer.events, total)
+            else:
+                j = 0
+                while j < len(order):
+                    if stop is not None and stop.is_set():
+                        canceled = True
+                        break
+                    j = replayer.replay_merged(
+                        chunks, order, j, pacer.until() if pacer is not None else -1
+                    )
+                    if pacer is not None:
+                        pacer.wait()
+                    if progress is not None:
+                        progress(replayer.events, total)
+            if canceled:
+                break
+        replayer.finish()
+        wall = time.perf_counter() - started
+        return self._result(replayer, wall, canceled, periods_per_year)
+
+    def _result(
+        self, replayer: Replayer, wall: float, canceled: bool, periods_per_year: int
+    ) -> BacktestResult:
+        kernel = self.kernel
+        accounts = list(kernel.portfolio.accounts.values())
+        span = max(replayer.last_ts - (replayer.total.ts[0] if replayer.total.ts else 0), 1)
+        in_market = [a.time_in_market_ns(replayer.last_ts) for a in accounts]
+        trips: list[RoundTrip] = []
+        for account in accounts:
+            trips.extend(account.round_trips)
+        trips.sort(key=lambda t: (t.exit_ts, t.entry_ts, t.strategy_id, t.instrument_id))
+        equity_ts = np.frombuffer(replayer.total.ts, dtype=np.int64).copy()
+        equity_raw = np.array(replayer.total.raw, dtype=np.int64)
+        metrics = compute_metrics(
+            equity_ts=equity_ts,
+            equity_raw=equity_raw,
+            starting_equity_raw=self._starting_equity_raw,
+            round_trips=trips,
+            fees_raw=sum(a.fees_raw for a in accounts),
+            turnover_raw=sum(a.turnover_raw for a in accounts),
+            exposure=min(1.0, sum(in_market) / (span * max(len(accounts), 1))),
+            currency=kernel.portfolio.base_currency,
+            periods_per_year=periods_per_year,
+        )
+        per_strategy: dict[str, Metrics] = {}
+        for account, curve, held in zip(accounts, replayer.curves, in_market, strict=False):
+            per_strategy[account.strategy_id] = compute_metrics(
+                equity_ts=np.frombuffer(curve.ts, dtype=np.int64).copy(),
+                equity_raw=np.array(curve.raw, dtype=np.int64),
+                starting_equity_raw=account.allocation_raw,
+                round_trips=account.round_trips,
+                fees_raw=account.fees_raw,
+                turnover_raw=account.turnover_raw,
+                exposure=min(1.0, held / span),
+                currency=account.currency,
+                periods_per_year=periods_per_year,
+            )
+        return BacktestResult(
+            metrics=metrics,
+            round_trips=trips,
+            equity_ts=equity_ts,
+            equity_raw=equity_raw,
+            events=replayer.events,
+            orders=kernel.orders_submitted,
+            fills=kernel.fills_count,
+            wall_s=wall,
+            compiled=COMPILED,
+            engine_version=__version__,
+            canceled=canceled,
+            per_strategy=per_strategy,
+        )
+
+    # paper ------------------------------------------------------------------------------------
+    def switch_to_paper(self) -> None:
+        """Same strategies, state, positions and working orders; wall clock from now on."""
+        if self.mode == PAPER:
+            return
+        clock = LiveClock()
+        self.kernel.switch_clock(clock)
+        self.clock = clock
+        self.mode = PAPER
+        self.kernel.start()
+
+    async def run_paper(self, feed: LiveFeed, *, duration_s: float | None = None) -> None:
+        """Trade on ``feed`` in real time with simulated fills (switches to paper first)."""
+        self.switch_to_paper()
+        await run_live(self.kernel, self.clock, feed, duration_s=duration_s)
+
+
+class _Pacer:
+    """Maps wall time to event time at ``speed`` x for visual replay."""
+
+    SLICE_S = 0.01
+
+    def __init__(self, speed: float, first_ts: int) -> None:
+        self.speed = speed
+        self.first_ts = first_ts
+        self.wall_start = time.perf_counter()
+
+    def until(self) -> int:
+        elapsed = time.perf_counter() - self.wall_start + self.SLICE_S
+        return self.first_ts + int(elapsed * self.speed * 1e9)
+
+    def wait(self) -> None:
+        time.sleep(self.SLICE_S)
