@@ -20,11 +20,13 @@ import json
 import multiprocessing
 import os
 import resource
+import site
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from core.values import Money
@@ -183,12 +185,25 @@ def workload_c(scale: float) -> Row:
 WORKLOADS = {"A": workload_a, "B": workload_b, "C": workload_c}
 
 
+def _package_root() -> str:
+    """The folder holding the ``app`` package this process runs (site-packages or a checkout)."""
+    return str(Path(__file__).resolve().parent.parent)
+
+
 def _run_worker(workload: str, pure: bool, scale: float) -> Row:
     env = dict(os.environ)
     env.pop("TRADEBENCH_PURE_PYTHON", None)
+    # the engine is single-threaded; idle BLAS threads spinning after numpy calls steal a core
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    env["OMP_NUM_THREADS"] = "1"
     if pure:
         env["TRADEBENCH_PURE_PYTHON"] = "1"
-    cmd = [sys.executable, "-m", "app.bench", "--worker", workload, "--scale", str(scale)]
+    # the worker must import the same build as this process: ``-P`` keeps the current folder
+    # (a checkout of uncompiled sources, when run from the repository root) off its sys.path
+    root = _package_root()
+    if root not in site.getsitepackages():
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    cmd = [sys.executable, "-P", "-m", "app.bench", "--worker", workload, "--scale", str(scale)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"workload {workload} failed:\n{proc.stderr.strip()}")

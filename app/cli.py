@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import importlib
+import math
 import os
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from pathlib import Path
 
 import core
@@ -23,10 +27,12 @@ from app.market_setup import (
     load,
     parse_date_ns,
 )
-from core.data import DataValidationError
+from core.data import BarSeries, DataValidationError, QuoteSeries
+from core.data.display import format_ts_ns
 from core.events import Event, OrderFilled, StrategyFaulted, StrategyLogged
 from core.feeds import Series
-from core.metrics import format_table
+from core.kernel import Kernel
+from core.metrics import format_table, iso_utc
 from core.reports import build_report, dumps
 from core.session import BacktestResult, TradingSession
 from core.values import InvalidValue, Money
@@ -38,6 +44,8 @@ from strategies import (
     parse_param_assignments,
     template,
 )
+
+PAPER_QUOTE_INTERVAL_S = 0.05
 
 
 class CliError(Exception):
@@ -103,7 +111,8 @@ def _venue_settings(args: argparse.Namespace) -> VenueSettings:
 
 def _build_session(
     args: argparse.Namespace, spec: TemplateSpec, series: list[Series]
-) -> tuple[TradingSession, dict[str, object]]:
+) -> tuple[TradingSession, list[str], object]:
+    """The session, its instrument ids and the strategy's config."""
     settings = InstrumentSettings(
         tick=args.tick, lot=args.lot, multiplier=args.multiplier, currency=args.currency
     )
@@ -119,7 +128,15 @@ def _build_session(
     config = build_config(spec, ids, parse_param_assignments(args.param))
     strategy = build_strategy(spec, config, spec.name)
     session.add_strategy(strategy, _cash(args.cash, args.currency))
-    return session, {"instrument_ids": ids, "config": config}
+    return session, ids, config
+
+
+def _parameters(config: object) -> dict[str, str]:
+    """A config's fields as text. ``dataclasses.fields``, not ``vars``: a compiled template's
+    config is a native class without ``__dict__``."""
+    if not dataclasses.is_dataclass(config):
+        raise TypeError(f"a strategy config must be a dataclass, got {type(config).__name__}")
+    return {f.name: str(getattr(config, f.name)) for f in dataclasses.fields(config)}
 
 
 def _load_all(items: Sequence[str], start: str | None, end: str | None) -> list[Series]:
@@ -129,27 +146,100 @@ def _load_all(items: Sequence[str], start: str | None, end: str | None) -> list[
     for item in items:
         loaded = load(DataRequest.parse(item))
         if start_ns is not None or end_ns is not None:
-            loaded = loaded.slice_time(start_ns, end_ns)
+            # bars carry their END time; --start/--end select by when a bar BEGINS, so
+            # "--start 2005-01-01" does not pick up the 2004-12-31 session
+            shift = loaded.period_ns if isinstance(loaded, BarSeries) else 0
+            loaded = loaded.slice_time(
+                None if start_ns is None else start_ns + shift,
+                None if end_ns is None else end_ns + shift,
+            )
         if len(loaded) == 0:
             raise CliError(f"{item}: no data between {start or 'the start'} and {end or 'the end'}")
         series.append(loaded)
+    _check_no_overlap(items, series)
     return series
 
 
+def _kind_of(series: Series) -> str:
+    if isinstance(series, BarSeries):
+        return "bars"
+    if isinstance(series, QuoteSeries):
+        return "quotes"
+    return "trade ticks"
+
+
+def _check_no_overlap(items: Sequence[str], series: Sequence[Series]) -> None:
+    """Files of one instrument and kind (e.g. Lean day files) may come in any order, but must
+    not overlap: the same bar twice would be traded twice."""
+    groups: dict[tuple[str, str], list[tuple[str, Series]]] = {}
+    for item, s in zip(items, series, strict=True):
+        groups.setdefault((s.instrument_id, _kind_of(s)), []).append((item, s))
+    for (iid, kind), members in groups.items():
+        members.sort(key=lambda m: (int(m[1].ts_event[0]), int(m[1].ts_event[-1])))
+        for (prev_item, prev), (item, s) in pairwise(members):
+            first, last = int(s.ts_event[0]), int(prev.ts_event[-1])
+            if first < last or (first == last and kind == "bars"):
+                raise CliError(
+                    f"{DataRequest.parse(item).describe()} and "
+                    f"{DataRequest.parse(prev_item).describe()} overlap: both hold {iid} {kind} "
+                    f"at {format_ts_ns(first)}; give each period once (or use FILE@SYMBOL.VENUE)"
+                )
+
+
+def _check_data_kind(spec: TemplateSpec, items: Sequence[str], series: Sequence[Series]) -> None:
+    """A bar strategy fed quotes would run without a single trade: say so instead."""
+    if spec.data_kind == "any":
+        return
+    for item, s in zip(items, series, strict=True):
+        kind = _kind_of(s)
+        if kind != spec.data_kind:
+            raise CliError(
+                f"{spec.name} needs {spec.data_kind}, but "
+                f"{DataRequest.parse(item).describe()} holds {kind}"
+            )
+
+
+def _report_faults(kernel: Kernel) -> list[StrategyFaulted]:
+    """Tell the user which strategy raised, where and why (exit status 1)."""
+    faults = [r.fault for r in kernel.records if r.fault is not None]
+    for fault in faults:
+        print(
+            f"tradebench: strategy {fault.strategy_id} faulted at {iso_utc(fault.ts_event)} "
+            f"and was halted (its orders canceled, its positions kept): {fault.error}",
+            file=sys.stderr,
+        )
+        print(fault.traceback.rstrip(), file=sys.stderr)
+    return faults
+
+
+def _check_report_path(text: str | None) -> None:
+    """Refuse an unwritable report path before the run, not after it."""
+    if not text:
+        return
+    path = Path(text)
+    if path.is_dir():
+        raise CliError(f"--report {text}: is a folder; name the JSON file to write")
+    if not path.parent.is_dir():
+        raise CliError(f"--report {text}: folder {path.parent} does not exist")
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
+    _check_report_path(args.report)
     spec = _strategy_spec(args.strategy)
     data = args.data or ["synthetic:2520:42"]
     series = _load_all(data, args.start, args.end)
-    session, built = _build_session(args, spec, series)
+    _check_data_kind(spec, data, series)
+    session, _, config = _build_session(args, spec, series)
     print(f"{version_text()}")
     print(f"backtest {spec.name} on {', '.join(DataRequest.parse(d).describe() for d in data)}")
     result = session.run_backtest(series, periods_per_year=args.periods_per_year)
     _print_result(result)
+    faults = _report_faults(session.kernel)
     if args.report:
         report = build_report(
             result,
             strategy=spec.name,
-            parameters={k: str(v) for k, v in vars(built["config"]).items()},
+            parameters=_parameters(config),
             data=[
                 {
                     "source": DataRequest.parse(d).describe(),
@@ -171,9 +261,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             },
             equity_points=args.equity_points,
         )
-        Path(args.report).write_text(dumps(report), encoding="utf-8")
+        # no traceback here: its file paths differ between machines, the report must not
+        report["faults"] = [
+            {"strategy": f.strategy_id, "time": iso_utc(f.ts_event), "error": f.error}
+            for f in faults
+        ]
+        try:
+            Path(args.report).write_text(dumps(report), encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"--report {args.report}: cannot write it: {exc.strerror}") from None
         print(f"report written to {args.report}")
-    return 1 if any(r.status_name == "FAULTED" for r in session.kernel.records) else 0
+    return 1 if faults else 0
 
 
 def _print_result(result: BacktestResult) -> None:
@@ -199,18 +297,32 @@ class _FillPrinter:
 def cmd_paper(args: argparse.Namespace) -> int:
     from core.live import RecordedFeed, SyntheticLiveFeed
 
+    for option, value in (
+        ("--duration", args.duration),
+        ("--bar-seconds", args.bar_seconds),
+        ("--speed", args.speed),
+    ):
+        if not math.isfinite(value) or value <= 0:
+            raise CliError(f"{option} must be a positive number, got {value:g}")
     spec = _strategy_spec(args.strategy)
     if args.replay:
         series = _load_all([args.replay], None, None)
+        _check_data_kind(spec, [args.replay], series)
     else:
         iid = args.instrument
         series = [load(DataRequest(synthetic_bars=2, seed=args.seed, instrument_id=iid))]
-    session, built = _build_session(args, spec, series)
-    instrument = session.kernel.instrument(built["instrument_ids"][0])  # type: ignore[index]
+    session, instrument_ids, _ = _build_session(args, spec, series)
+    instrument = session.kernel.instrument(instrument_ids[0])
     feed = (
         RecordedFeed(series, speed=args.speed)
         if args.replay
-        else SyntheticLiveFeed(instrument, seed=args.seed, bar_interval_s=args.bar_seconds)
+        else SyntheticLiveFeed(
+            instrument,
+            seed=args.seed,
+            # a quote every 50 ms, or every bar when bars are shorter than that
+            quote_interval_s=min(PAPER_QUOTE_INTERVAL_S, args.bar_seconds),
+            bar_interval_s=args.bar_seconds,
+        )
     )
     session.kernel.add_listener(_FillPrinter())
     print(version_text())
@@ -227,7 +339,7 @@ def cmd_paper(args: argparse.Namespace) -> int:
         f"{Money(account.realized_raw, account.currency)}, fees "
         f"{Money(account.fees_raw, account.currency)}, {session.kernel.fills_count} fills"
     )
-    return 0
+    return 1 if any(r.fault is not None for r in session.kernel.records) else 0
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
@@ -309,12 +421,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+            # imported by name: the GUI (and Qt) is optional, and absent from headless installs
             try:
-                from app.main import run_gui
+                gui = importlib.import_module("app.main")
             except ImportError:
                 pass
             else:
-                return run_gui()
+                return int(gui.run_gui())
         return cmd_demo(args)
     try:
         return int(args.func(args))

@@ -86,7 +86,8 @@ def _to_raw(value: float | str | Decimal, what: str) -> int:
 
 
 def _round_to(raw: int, step: int) -> int:
-    q, r = divmod(abs(raw), step)
+    q = abs(raw) // step
+    r = abs(raw) - q * step
     if 2 * r >= step:
         q += 1
     return q * step if raw >= 0 else -q * step

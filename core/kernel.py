@@ -289,6 +289,7 @@ class Kernel:
     def on_bar(self, bar: Bar) -> None:
         route = self._route_of(bar.instrument_id)
         venue = route.venue
+        self.portfolio.seq += 1
         self._enter(bar.ts_event, venue)
         if venue is not None:
             venue.on_bar(bar)
@@ -317,6 +318,7 @@ class Kernel:
     def on_quote(self, quote: QuoteTick) -> None:
         route = self._route_of(quote.instrument_id)
         venue = route.venue
+        self.portfolio.seq += 1
         self._enter(quote.ts_event, venue)
         if venue is not None:
             venue.on_quote(quote)
@@ -339,6 +341,7 @@ class Kernel:
     def on_trade(self, tick: TradeTick) -> None:
         route = self._route_of(tick.instrument_id)
         venue = route.venue
+        self.portfolio.seq += 1
         self._enter(tick.ts_event, venue)
         if venue is not None:
             venue.on_trade(tick)

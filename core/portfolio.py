@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from typing import Final, final
 
 from core.enums import OrderSide
@@ -54,6 +55,64 @@ class RoundTrip:
 
 
 @final
+class IntColumn:
+    """Append-only ints: int64 storage (8 bytes each) until a value does not fit, then exact
+    Python ints (cash beyond 9.2e9 currency units, e.g. ten billion yen)."""
+
+    def __init__(self) -> None:
+        self._packed: array[int] = array("q")
+        self._big: list[int] | None = None
+
+    def append(self, value: int) -> None:
+        big = self._big
+        if big is not None:
+            big.append(value)
+            return
+        try:
+            self._packed.append(value)
+        except OverflowError:
+            big = self._packed.tolist()
+            big.append(value)
+            self._big = big
+
+    @property
+    def values(self) -> array[int] | list[int]:
+        big = self._big
+        return big if big is not None else self._packed
+
+    def __len__(self) -> int:
+        big = self._big
+        return len(big) if big is not None else len(self._packed)
+
+
+@final
+class Ledger:
+    """Every change of an account's cash or of one of its positions, keyed by the number of the
+    market event during which it happened (``Portfolio.seq``).
+
+    With the market data, that is enough to rebuild the exact equity after any event
+    (``core.equity``), so a backtest does not have to sample equity in its hot loop.
+    """
+
+    def __init__(self, opening_cash_raw: int) -> None:
+        self.opening_cash_raw: Final = opening_cash_raw
+        self.seq = IntColumn()
+        self.cash = IntColumn()
+        self.instrument_id: list[str] = []  # "" for a cash-only change (allocation)
+        self.qty = IntColumn()  # the position's signed quantity after the change
+        self.px = IntColumn()  # the fill price (a mark before any market data arrives)
+
+    def record(
+        self, seq: int, cash_raw: int, instrument_id: str, qty_raw: int, px_raw: int
+    ) -> None:
+        self.seq.append(seq)
+        self.cash.append(cash_raw)
+        self.instrument_id.append(instrument_id)
+        self.qty.append(qty_raw)
+        self.px.append(px_raw)
+
+
+@final
 class Position:
     """Net position of one strategy in one instrument, average-cost accounting.
 
@@ -66,6 +125,7 @@ class Position:
         self.strategy_id: Final = strategy_id
         self.instrument: Final = instrument
         self.instrument_id: Final = instrument.id
+        self._multiplier: Final = instrument.multiplier
         self.signed_qty_raw = 0
         self.cost_raw = 0
         self.realized_raw = 0
@@ -105,11 +165,11 @@ class Position:
 
     def market_value_raw(self, mark_px_raw: int) -> int:
         q = self.signed_qty_raw
-        if q == 0:
-            return 0
+        if q % SCALE == 0:
+            return mark_px_raw * (q // SCALE) * self._multiplier  # whole units: exact and fast
         if q > 0:
-            return notional_raw(mark_px_raw, q, self.instrument.multiplier)
-        return -notional_raw(mark_px_raw, -q, self.instrument.multiplier)
+            return notional_raw(mark_px_raw, q, self._multiplier)
+        return -notional_raw(mark_px_raw, -q, self._multiplier)
 
     def unrealized_raw(self, mark_px_raw: int) -> int:
         return self.market_value_raw(mark_px_raw) - self.cost_raw
@@ -193,8 +253,10 @@ class Position:
 class StrategyAccount:
     """One strategy's slice of the portfolio: its allocated cash, positions and PnL."""
 
-    def __init__(self, strategy_id: str, allocation: Money) -> None:
+    def __init__(self, strategy_id: str, allocation: Money, portfolio: Portfolio) -> None:
         self.strategy_id: Final = strategy_id
+        self._portfolio: Final = portfolio
+        self.ledger: Final = Ledger(allocation.raw)
         self.currency: Final = allocation.currency
         self.allocation_raw = allocation.raw
         self.cash_raw = allocation.raw
@@ -204,6 +266,7 @@ class StrategyAccount:
         self.turnover_raw = 0
         self.round_trips: list[RoundTrip] = []
         self.open_positions = 0
+        self.open: list[Position] = []  # the positions that are not flat, in opening order
         self._in_market_since = 0
         self._in_market_ns = 0
 
@@ -228,6 +291,9 @@ class StrategyAccount:
         realized_before = pos.realized_raw
         trip = pos.apply_fill(side, qty_raw, px_raw, fee_raw, ts)
         self.cash_raw += -notional - fee_raw if side == OrderSide.BUY else notional - fee_raw
+        self.ledger.record(
+            self._portfolio.seq, self.cash_raw, instrument.id, pos.signed_qty_raw, px_raw
+        )
         self.fees_raw += fee_raw
         self.realized_raw += pos.realized_raw - realized_before
         self.turnover_raw += notional
@@ -235,6 +301,10 @@ class StrategyAccount:
             self.round_trips.append(trip)
         is_open = pos.signed_qty_raw != 0
         if is_open != was_open:
+            if is_open:
+                self.open.append(pos)
+            else:
+                self.open.remove(pos)
             self.open_positions += 1 if is_open else -1
             if is_open and self.open_positions == 1:
                 self._in_market_since = ts
@@ -250,25 +320,21 @@ class StrategyAccount:
 
     def equity_raw(self, marks: dict[str, int]) -> int:
         total = self.cash_raw
-        if self.open_positions:
-            for iid, pos in self.positions.items():
-                if pos.signed_qty_raw != 0:
-                    total += pos.market_value_raw(marks[iid])
+        for pos in self.open:
+            total += pos.market_value_raw(marks[pos.instrument_id])
         return total
 
     def unrealized_raw(self, marks: dict[str, int]) -> int:
         total = 0
-        for iid, pos in self.positions.items():
-            if pos.signed_qty_raw != 0:
-                total += pos.unrealized_raw(marks[iid])
+        for pos in self.open:
+            total += pos.unrealized_raw(marks[pos.instrument_id])
         return total
 
     def committed_raw(self, marks: dict[str, int]) -> int:
         """Gross market value of the open positions (what the allocation is holding)."""
         total = 0
-        for iid, pos in self.positions.items():
-            if pos.signed_qty_raw != 0:
-                total += abs(pos.market_value_raw(marks[iid]))
+        for pos in self.open:
+            total += abs(pos.market_value_raw(marks[pos.instrument_id]))
         return total
 
     def set_allocation(self, allocation: Money) -> None:
@@ -277,6 +343,7 @@ class StrategyAccount:
             raise ValueError(f"allocation must be in {self.currency}, got {allocation.currency}")
         self.cash_raw += allocation.raw - self.allocation_raw
         self.allocation_raw = allocation.raw
+        self.ledger.record(self._portfolio.seq, self.cash_raw, "", 0, 0)
 
 
 @final
@@ -287,6 +354,7 @@ class Portfolio:
         self.base_currency: Final = base_currency
         self.accounts: dict[str, StrategyAccount] = {}
         self.marks: dict[str, int] = {}
+        self.seq = 0  # market events seen so far (the kernel counts them; ledgers key on it)
 
     def open_account(self, strategy_id: str, allocation: Money) -> StrategyAccount:
         if allocation.currency != self.base_currency:
@@ -296,7 +364,7 @@ class Portfolio:
             )
         if strategy_id in self.accounts:
             raise ValueError(f"strategy {strategy_id} already has an account")
-        account = StrategyAccount(strategy_id, allocation)
+        account = StrategyAccount(strategy_id, allocation, self)
         self.accounts[strategy_id] = account
         return account
 

@@ -6,12 +6,10 @@ loop builds each Bar / QuoteTick / TradeTick just before dispatch and samples eq
 
 from __future__ import annotations
 
-from array import array
 from typing import Final, final
 
 from core.kernel import Kernel
 from core.market import Bar, QuoteTick, TradeTick
-from core.portfolio import StrategyAccount
 
 BARS: Final = 1
 QUOTES: Final = 2
@@ -66,40 +64,17 @@ def event_at(chunk: ColumnChunk, i: int, ts: int) -> Bar | QuoteTick | TradeTick
 
 
 @final
-class EquityCurve:
-    """Equity samples (ns, raw money) of the whole portfolio or one strategy account."""
-
-    def __init__(self) -> None:
-        self.ts: Final = array("q")
-        self.raw: Final[list[int]] = []  # raw money can exceed int64 (1e10 JPY is 1e19 raw)
-
-    def add(self, ts: int, raw: int) -> None:
-        self.ts.append(ts)
-        self.raw.append(raw)
-
-
-@final
 class Replayer:
-    """Pushes chunks through a kernel (whose clock the events drive) and records equity.
+    """Pushes chunks through a kernel (whose clock the events drive).
 
-    ``equity_every_ns`` 0 samples equity after every event; otherwise once per interval, the
-    value at the last event of the interval. ``per_strategy`` also keeps one curve per account
-    (parameter sweeps run many strategies in one pass and need each one's curve).
+    It records nothing per event: the equity curve is rebuilt afterwards from the account
+    ledgers and the data (``core.equity``).
     """
 
-    def __init__(
-        self, kernel: Kernel, equity_every_ns: int = 0, per_strategy: bool = False
-    ) -> None:
+    def __init__(self, kernel: Kernel) -> None:
         self.kernel: Final = kernel
-        self.equity_every_ns: Final = equity_every_ns
-        self.total: Final = EquityCurve()
-        self.accounts: Final[list[StrategyAccount]] = list(kernel.portfolio.accounts.values())
-        self.curves: Final[list[EquityCurve]] = (
-            [EquityCurve() for _ in self.accounts] if per_strategy else []
-        )
         self.events = 0
         self.last_ts = 0
-        self._bucket = -1
 
     def replay(self, chunk: ColumnChunk, until_ts: int = -1) -> None:
         """Dispatch the chunk's remaining events (only those with ts <= ``until_ts`` if given)."""
@@ -132,20 +107,8 @@ class Replayer:
             j += 1
         return n
 
-    def finish(self) -> None:
-        """Record the final equity (call once after the last event)."""
-        if self.equity_every_ns != 0 and self.events:
-            self._record(self.last_ts)
-
     def _dispatch(self, chunk: ColumnChunk, kind: int, i: int) -> None:
         ts = chunk.ts[i]
-        every = self.equity_every_ns
-        if every != 0:
-            bucket = ts // every
-            if bucket != self._bucket:
-                if self.events:
-                    self._record(self.last_ts)
-                self._bucket = bucket
         kernel = self.kernel
         if kind == BARS:
             kernel.on_bar(
@@ -162,12 +125,7 @@ class Replayer:
         elif kind == QUOTES:
             kernel.on_quote(
                 QuoteTick(
-                    chunk.instrument_id,
-                    ts,
-                    chunk.c1[i],
-                    chunk.c2[i],
-                    chunk.c3[i],
-                    chunk.c4[i],
+                    chunk.instrument_id, ts, chunk.c1[i], chunk.c2[i], chunk.c3[i], chunk.c4[i]
                 )
             )
         else:
@@ -176,18 +134,3 @@ class Replayer:
             )
         self.events += 1
         self.last_ts = ts
-        if every == 0:
-            self._record(ts)
-
-    def _record(self, ts: int) -> None:
-        marks = self.kernel.portfolio.marks
-        total = 0
-        curves = self.curves
-        k = 0
-        for account in self.accounts:
-            equity = account.equity_raw(marks)
-            total += equity
-            if curves:
-                curves[k].add(ts, equity)
-            k += 1
-        self.total.add(ts, total)

@@ -8,6 +8,7 @@ feed drives it. Only the clock and the feed change between modes.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import numpy as np
 
 from core import COMPILED, __version__
 from core.clock import Clock, LiveClock, SimClock
+from core.equity import rebuild_equity, sample_points, timeline_of
 from core.feeds import HistoricalFeed, Series
 from core.instruments import Instrument
 from core.kernel import Kernel
@@ -97,11 +99,43 @@ class TradingSession:
             raise RuntimeError(f"this session is in {self.mode} mode; backtests run first")
         if not isinstance(self.clock, SimClock):
             raise RuntimeError("a backtest needs the simulated clock")
+        started = time.perf_counter()  # wall time only measures the run; events carry their own
+        # The replay allocates millions of short-lived acyclic objects; the cyclic collector
+        # would rescan the heap over and over (about 12 % of a 1M-bar run), so it waits.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._replay(
+                series,
+                equity_every_ns,
+                speed,
+                progress,
+                stop,
+                periods_per_year,
+                chunk_size,
+                per_strategy,
+                started,
+            )
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _replay(
+        self,
+        series: Sequence[Series],
+        equity_every_ns: int,
+        speed: float,
+        progress: Progress | None,
+        stop: StopFlag | None,
+        periods_per_year: int,
+        chunk_size: int,
+        per_strategy: bool,
+        started: float,
+    ) -> BacktestResult:
         feed = HistoricalFeed(series, chunk_size)
         total = len(feed)
-        started = time.perf_counter()  # wall time only measures the run; events carry their own
         self.kernel.start()
-        replayer = Replayer(self.kernel, equity_every_ns, per_strategy)
+        replayer = Replayer(self.kernel)
         canceled = False
         pacer = _Pacer(speed, feed.first_ts) if speed > 0 else None
         for chunks, order in feed:
@@ -131,23 +165,36 @@ class TradingSession:
                         progress(replayer.events, total)
             if canceled:
                 break
-        replayer.finish()
         wall = time.perf_counter() - started
-        return self._result(replayer, wall, canceled, periods_per_year)
+        return self._result(
+            series, replayer, wall, canceled, periods_per_year, equity_every_ns, per_strategy
+        )
 
     def _result(
-        self, replayer: Replayer, wall: float, canceled: bool, periods_per_year: int
+        self,
+        series: Sequence[Series],
+        replayer: Replayer,
+        wall: float,
+        canceled: bool,
+        periods_per_year: int,
+        equity_every_ns: int,
+        per_strategy: bool,
     ) -> BacktestResult:
         kernel = self.kernel
         accounts = list(kernel.portfolio.accounts.values())
-        span = max(replayer.last_ts - (replayer.total.ts[0] if replayer.total.ts else 0), 1)
+        timeline = timeline_of(series, replayer.events)
+        points = sample_points(timeline, equity_every_ns)
+        equity_ts = timeline.ts[points]
+        multipliers = {inst.id: inst.multiplier for inst in kernel.instruments}
+        curves = [rebuild_equity(timeline, a.ledger, multipliers, points) for a in accounts]
+        first_ts = int(timeline.ts[0]) if len(timeline) else 0
+        span = max(replayer.last_ts - first_ts, 1)
         in_market = [a.time_in_market_ns(replayer.last_ts) for a in accounts]
         trips: list[RoundTrip] = []
         for account in accounts:
             trips.extend(account.round_trips)
         trips.sort(key=lambda t: (t.exit_ts, t.entry_ts, t.strategy_id, t.instrument_id))
-        equity_ts = np.frombuffer(replayer.total.ts, dtype=np.int64).copy()
-        equity_raw = np.array(replayer.total.raw, dtype=np.int64)
+        equity_raw = _as_int64(sum(curves[1:], curves[0]) if curves else np.zeros(len(points)))
         metrics = compute_metrics(
             equity_ts=equity_ts,
             equity_raw=equity_raw,
@@ -159,19 +206,20 @@ class TradingSession:
             currency=kernel.portfolio.base_currency,
             periods_per_year=periods_per_year,
         )
-        per_strategy: dict[str, Metrics] = {}
-        for account, curve, held in zip(accounts, replayer.curves, in_market, strict=False):
-            per_strategy[account.strategy_id] = compute_metrics(
-                equity_ts=np.frombuffer(curve.ts, dtype=np.int64).copy(),
-                equity_raw=np.array(curve.raw, dtype=np.int64),
-                starting_equity_raw=account.allocation_raw,
-                round_trips=account.round_trips,
-                fees_raw=account.fees_raw,
-                turnover_raw=account.turnover_raw,
-                exposure=min(1.0, held / span),
-                currency=account.currency,
-                periods_per_year=periods_per_year,
-            )
+        by_strategy: dict[str, Metrics] = {}
+        if per_strategy:
+            for account, curve, held in zip(accounts, curves, in_market, strict=True):
+                by_strategy[account.strategy_id] = compute_metrics(
+                    equity_ts=equity_ts,
+                    equity_raw=_as_int64(curve),
+                    starting_equity_raw=account.allocation_raw,
+                    round_trips=account.round_trips,
+                    fees_raw=account.fees_raw,
+                    turnover_raw=account.turnover_raw,
+                    exposure=min(1.0, held / span),
+                    currency=account.currency,
+                    periods_per_year=periods_per_year,
+                )
         return BacktestResult(
             metrics=metrics,
             round_trips=trips,
@@ -184,7 +232,7 @@ class TradingSession:
             compiled=COMPILED,
             engine_version=__version__,
             canceled=canceled,
-            per_strategy=per_strategy,
+            per_strategy=by_strategy,
         )
 
     # paper ------------------------------------------------------------------------------------
@@ -202,6 +250,14 @@ class TradingSession:
         """Trade on ``feed`` in real time with simulated fills (switches to paper first)."""
         self.switch_to_paper()
         await run_live(self.kernel, self.clock, feed, duration_s=duration_s)
+
+
+def _as_int64(values: np.ndarray) -> np.ndarray:
+    if values.dtype == np.int64:
+        return values
+    if len(values) and max(abs(int(v)) for v in values) > 2**63 - 1:
+        raise OverflowError("equity beyond 9.2e9 currency units cannot be reported in int64")
+    return values.astype(np.int64)
 
 
 class _Pacer:

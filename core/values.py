@@ -24,7 +24,8 @@ class InvalidValue(ValueError):
 
 def div_round_half_even(num: int, den: int) -> int:
     """Integer division ``num / den`` rounded half to even (den > 0)."""
-    q, r = divmod(num, den)
+    q = num // den  # not divmod: mypyc keeps // and % on native ints, divmod builds a tuple
+    r = num - q * den
     twice = 2 * r
     if twice > den or (twice == den and q % 2 == 1):
         q += 1
@@ -284,8 +285,7 @@ class Money:
 
 def notional_raw(price_raw: int, qty_raw: int, multiplier: int) -> int:
     """Exact-as-possible notional (raw money units) of ``qty`` at ``price`` times ``multiplier``."""
-    whole, part = divmod(qty_raw, SCALE)
-    if part == 0:
+    if qty_raw % SCALE == 0:
         # whole units (shares, contracts): exact without the 1e18-scale product
-        return price_raw * whole * multiplier
+        return price_raw * (qty_raw // SCALE) * multiplier
     return div_round_half_even(price_raw * qty_raw * multiplier, SCALE)

@@ -26,7 +26,6 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow.compute as pc
 
 from core.data.display import format_fixed
 from core.data.layouts import ReadRequest
@@ -67,6 +66,8 @@ def read_backtrader_intraday(source: TextSource, request: ReadRequest) -> BarSer
         raise DataValidationError(
             source.name, f"expected a header line starting with Date, found {header[0]!r}", line=1
         )
+    import pyarrow.compute as pc
+
     table, locator = source.read_columns(_INTRADAY_FIELDS, header_lines=1, include=_INTRADAY_FIELDS)
     stamps = pc.binary_join_element_wise(table.column("date"), table.column("time"), " ")
     local = parse_datetimes(

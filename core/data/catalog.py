@@ -18,13 +18,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, final
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Final, final
 
 from core.data.display import format_period_ns
-from core.data.series import TS_TYPE, BarSeries, QuoteSeries, TradeSeries
+from core.data.series import BarSeries, QuoteSeries, TradeSeries, ts_type
 from core.data.validation import (
     DataValidationError,
     RowLocator,
@@ -32,6 +29,9 @@ from core.data.validation import (
     validate_quotes,
     validate_trades,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 KINDS: Final = ("bars", "quotes", "trades")
 _TICK: Final = "tick"
@@ -62,6 +62,8 @@ class DataCatalog:
 
     def write(self, series: BarSeries | QuoteSeries | TradeSeries) -> Path:
         """Store ``series``, replacing any file for the same instrument, kind and period."""
+        import pyarrow.parquet as pq
+
         if isinstance(series, BarSeries):
             validate_bars(series)
             path = self._path("bars", series.instrument_id, format_period_ns(series.period_ns))
@@ -142,17 +144,22 @@ class DataCatalog:
 
 
 def _read(path: Path, start_ns: int | None, end_ns: int | None) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     if not path.exists():
         raise FileNotFoundError(f"{_display(path)} is not in the catalog")
     filters = []
     if start_ns is not None:
-        filters.append(("ts_event", ">=", pa.scalar(start_ns, type=TS_TYPE)))
+        filters.append(("ts_event", ">=", pa.scalar(start_ns, type=ts_type())))
     if end_ns is not None:
-        filters.append(("ts_event", "<", pa.scalar(end_ns, type=TS_TYPE)))
+        filters.append(("ts_event", "<", pa.scalar(end_ns, type=ts_type())))
     return pq.read_table(path, filters=filters or None)
 
 
 def _entry(path: Path, kind: str) -> CatalogEntry:
+    import pyarrow.parquet as pq
+
     file = pq.ParquetFile(path)
     raw = file.schema_arrow.metadata or {}
     metadata = {key.decode(): value.decode() for key, value in raw.items()}

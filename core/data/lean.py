@@ -27,11 +27,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 
 from core.data.layouts import ReadRequest
 from core.data.series import BarSeries, QuoteSeries
@@ -39,6 +38,9 @@ from core.data.text_columns import NumberColumn, parse_datetimes, parse_numbers
 from core.data.text_source import TextSource
 from core.data.timezones import DAY_NS, local_to_utc_ns
 from core.data.validation import DataValidationError, RowLocator, validate_bars, validate_quotes
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MINUTE_NS: Final = 60_000_000_000
 _MS_PER_DAY: Final = 86_400_000

@@ -23,8 +23,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Final, TypeVar
 
-import pyarrow.parquet as pq
-
 from core.data import lean, lean_ticks
 from core.data.backtrader import (
     read_backtrader_daily,
@@ -190,6 +188,8 @@ def _paths(path: StrPath | Sequence[StrPath]) -> list[Path]:
 
 def _kind_of(path: Path, layout: str) -> str:
     if layout == "parquet" or (layout == "auto" and is_parquet(path)):
+        import pyarrow.parquet as pq
+
         metadata = pq.read_schema(path).metadata or {}
         kind: str = metadata.get(b"kind", b"").decode()
         if kind not in ("bars", "quotes", "trades"):
@@ -236,6 +236,8 @@ def _load_parquet(
 ) -> _Series:
     if options.tz is not None:
         raise ValueError(f"{path.name}: tz does not apply to Parquet files (they hold UTC)")
+    import pyarrow.parquet as pq
+
     series: _Series = from_table(pq.read_table(path), source=path.name)
     if options.instrument_id is not None and options.instrument_id != series.instrument_id:
         raise ValueError(f"{path.name} holds {series.instrument_id}, not {options.instrument_id}")

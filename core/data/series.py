@@ -12,20 +12,25 @@ which every loader and the catalog run before handing a series out. ``slice_time
 
 ``to_table``/``from_table`` convert to and from a pyarrow table whose schema metadata carries
 ``tradebench_schema`` (the format version), the kind, the instrument id and, for bars, the period.
+pyarrow is imported only by those conversions, so building, slicing and joining series (the
+synthetic-data and engine paths) never load it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final, TypeVar, final
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Final, TypeVar, final
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 
 from core.data.display import format_period_ns, format_ts_ns
 from core.data.validation import DataValidationError
 from core.values import SCALE
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Int64Array = npt.NDArray[np.int64]
 Int8Array = npt.NDArray[np.int8]
@@ -33,8 +38,15 @@ Int8Array = npt.NDArray[np.int8]
 SCHEMA_VERSION: Final = 1
 """Version written to the ``tradebench_schema`` metadata key; bump on incompatible changes."""
 
-TS_TYPE: Final = pa.timestamp("ns", tz="UTC")
-"""Arrow type of ``ts_event`` in tables and Parquet files (readable as datetimes by other tools)."""
+
+@cache
+def ts_type() -> pa.DataType:
+    """Arrow type of ``ts_event`` in tables and Parquet files (readable as datetimes by other
+    tools). A function rather than a constant so that importing this module never loads pyarrow.
+    """
+    import pyarrow as pa
+
+    return pa.timestamp("ns", tz="UTC")
 
 
 @final
@@ -116,7 +128,7 @@ class BarSeries:
         instrument_id, period_ns = _read_metadata(table, "bars", source)
         if period_ns is None:
             raise DataValidationError(source, "bar table metadata has no period_ns")
-        columns = _read_columns(table, _BAR_COLUMNS, source)
+        columns = _read_columns(table, _column_types("bars"), source)
         return BarSeries(instrument_id=instrument_id, period_ns=period_ns, **columns)
 
     @staticmethod
@@ -207,7 +219,7 @@ class QuoteSeries:
     def from_table(table: pa.Table, *, source: str = "table") -> QuoteSeries:
         """The inverse of ``to_table``; ``source`` names the table in error messages."""
         instrument_id, _ = _read_metadata(table, "quotes", source)
-        columns = _read_columns(table, _QUOTE_COLUMNS, source)
+        columns = _read_columns(table, _column_types("quotes"), source)
         return QuoteSeries(instrument_id=instrument_id, **columns)
 
     @staticmethod
@@ -285,7 +297,7 @@ class TradeSeries:
     def from_table(table: pa.Table, *, source: str = "table") -> TradeSeries:
         """The inverse of ``to_table``; ``source`` names the table in error messages."""
         instrument_id, _ = _read_metadata(table, "trades", source)
-        columns = _read_columns(table, _TRADE_COLUMNS, source)
+        columns = _read_columns(table, _column_types("trades"), source)
         return TradeSeries(instrument_id=instrument_id, **columns)
 
     @staticmethod
@@ -302,28 +314,32 @@ class TradeSeries:
         )
 
 
-_BAR_COLUMNS: Final = {
-    "ts_event": TS_TYPE,
-    "open": pa.int64(),
-    "high": pa.int64(),
-    "low": pa.int64(),
-    "close": pa.int64(),
-    "volume": pa.int64(),
-}
-_QUOTE_COLUMNS: Final = {
-    "ts_event": TS_TYPE,
-    "bid": pa.int64(),
-    "ask": pa.int64(),
-    "bid_size": pa.int64(),
-    "ask_size": pa.int64(),
-}
-_TRADE_COLUMNS: Final = {
-    "ts_event": TS_TYPE,
-    "price": pa.int64(),
-    "size": pa.int64(),
-    "aggressor": pa.int8(),
-}
-_KIND_COLUMNS: Final = {"bars": _BAR_COLUMNS, "quotes": _QUOTE_COLUMNS, "trades": _TRADE_COLUMNS}
+@cache
+def _column_types(kind: str) -> Mapping[str, pa.DataType]:
+    """The Arrow type of every column of a ``kind`` table, in column order."""
+    import pyarrow as pa
+
+    int64 = pa.int64()
+    if kind == "bars":
+        return {
+            "ts_event": ts_type(),
+            "open": int64,
+            "high": int64,
+            "low": int64,
+            "close": int64,
+            "volume": int64,
+        }
+    if kind == "quotes":
+        return {
+            "ts_event": ts_type(),
+            "bid": int64,
+            "ask": int64,
+            "bid_size": int64,
+            "ask_size": int64,
+        }
+    if kind == "trades":
+        return {"ts_event": ts_type(), "price": int64, "size": int64, "aggressor": pa.int8()}
+    raise ValueError(f"unknown series kind {kind!r}")
 
 
 def _integer_array(values: npt.ArrayLike, name: str) -> npt.NDArray[np.integer]:
@@ -409,7 +425,9 @@ def _to_table(
     period_ns: int | None,
     columns: dict[str, npt.NDArray[np.integer]],
 ) -> pa.Table:
-    types = _KIND_COLUMNS[kind]
+    import pyarrow as pa
+
+    types = _column_types(kind)
     arrays = [pa.array(values, type=types[name]) for name, values in columns.items()]
     metadata = {
         "tradebench_schema": str(SCHEMA_VERSION),
@@ -448,7 +466,7 @@ def _read_metadata(table: pa.Table, kind: str, source: str) -> tuple[str, int | 
 
 
 def _read_columns(
-    table: pa.Table, types: dict[str, pa.DataType], source: str
+    table: pa.Table, types: Mapping[str, pa.DataType], source: str
 ) -> dict[str, npt.NDArray[np.integer]]:
     missing = [name for name in types if name not in table.column_names]
     if missing:

@@ -4,21 +4,23 @@ Decimal text becomes an integer by scaled integer arithmetic on its digits (neve
 float), so ``4652.69`` is exactly ``4652690000000`` raw and ``0.01323747`` BTC exactly
 ``13237470``; only digits finer than 1e-9 are rounded (half to even). All work is vectorised
 with ``pyarrow.compute``; a malformed value is reported at its row, and when several columns are
-malformed the earliest row wins.
+malformed the earliest row wins. pyarrow is imported by the functions that use it, not by this
+module, so that ``import core.data`` stays free of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from core.data.validation import RowLocator
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Int64Array = npt.NDArray[np.int64]
 Float64Array = npt.NDArray[np.float64]
@@ -64,6 +66,9 @@ def parse_numbers(
 
 def parse_floats(text: pa.ChunkedArray, *, label: str, locator: RowLocator) -> Float64Array:
     """Decimal or scientific text as float64 (for factors, never for prices or sizes)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     valid = _to_bool(pc.match_substring_regex(text, _FLOAT))
     if not valid.all():
         index = int((~valid).argmax())
@@ -87,6 +92,9 @@ def parse_datetimes(
     ``2006-02-30`` or ``2006-1-2`` are errors, not silently normalised. With ``fraction`` the text
     may end in ``.`` and 1 to 9 digits of fractional seconds (``20:57:42.146``).
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     base = text
     fraction_ns = np.zeros(len(text), dtype=np.int64)
     if fraction:
@@ -112,6 +120,9 @@ def parse_datetimes(
 def _parse_number_column(
     text: pa.ChunkedArray, spec: NumberColumn
 ) -> tuple[Int64Array, tuple[int, str] | None]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     exponent = spec.exponent
     try:
         # Fast path for columns of plain integers (Lean's deci-cents, sizes, milliseconds).
@@ -129,6 +140,9 @@ def _parse_number_column(
 def _parse_decimal_text(
     text: pa.ChunkedArray, spec: NumberColumn
 ) -> tuple[Int64Array, tuple[int, str] | None]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     exponent = spec.exponent
     parts = pc.extract_regex(text, _NUMBER)
     matched = _to_bool(parts.is_valid())
@@ -177,6 +191,8 @@ def _whole_limit(exponent: int) -> int:
 
 def _round_up(dropped: pa.ChunkedArray | pa.Array, kept: Int64Array) -> Int64Array:
     """1 where the dropped digits round the kept ones up (half to even), else 0."""
+    import pyarrow.compute as pc
+
     first = pc.utf8_slice_codeunits(dropped, 0, 1)
     rest_nonzero = _to_bool(pc.match_substring_regex(pc.utf8_slice_codeunits(dropped, 1), "[1-9]"))
     above_half = _to_bool(pc.greater(first, "5"))
@@ -211,5 +227,8 @@ def _to_bool(values: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.bool_]:
 
 
 def _to_int64(digits: pa.ChunkedArray | pa.Array) -> Int64Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     result: Int64Array = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
     return result

@@ -12,12 +12,13 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final, final
-
-import pyarrow as pa
-import pyarrow.csv as pcsv
+from typing import TYPE_CHECKING, Final, final
 
 from core.data.validation import DataValidationError, RowLocator
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
 
 _BOM: Final = b"\xef\xbb\xbf"
 _TRAILING_BLANKS: Final = b" \t\r\n"
@@ -30,6 +31,8 @@ class TextSource:
     __slots__ = ("member", "name", "path", "text")
 
     def __init__(self, path: Path, member: str | None, data: bytes) -> None:
+        import pyarrow as pa
+
         self.path: Final = path
         self.member: Final = member
         self.name: Final = path.name if member is None else f"{path.name}:{member}"
@@ -54,6 +57,9 @@ class TextSource:
         Raises ``DataValidationError`` for an empty file, no data rows, or a row whose field
         count is wrong. The locator maps table positions to data rows and lines.
         """
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
         locator = RowLocator(self.name, header_lines=header_lines)
         if self.text.size == 0:
             raise locator.file_error("empty file")

@@ -29,7 +29,7 @@ def q(units: int) -> int:
 
 
 def account() -> StrategyAccount:
-    return StrategyAccount("S1", START)
+    return Portfolio(START.currency).open_account("S1", START)
 
 
 # hand-worked examples ----------------------------------------------------------------------------
@@ -295,7 +295,7 @@ def _all_ints(*values: object) -> bool:
 def test_money_invariant_over_random_fills(
     inst: Instrument, fills: list[tuple[int, int, int, int]], mark_ticks: list[int]
 ) -> None:
-    acct = StrategyAccount("S1", START)
+    acct = Portfolio(START.currency).open_account("S1", START)
     ref = Reference(inst.multiplier)
     tick, lot, mult = inst.tick_size.raw, inst.lot_size.raw, inst.multiplier
     cash = START.raw

@@ -6,6 +6,7 @@ classes and this subclass is interpreted, which is exactly how users will run th
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from core_harness import SPY, ScriptedVenue, usd
 
@@ -13,11 +14,13 @@ import core
 from core.clock import SimClock
 from core.commands import SubmitOrder
 from core.enums import OrderSide, OrderType, StrategyStatus
+from core.equity import Timeline, rebuild_equity, sample_points
 from core.events import Event, OrderEvent, OrderFilled, StrategyLogged, TimerFired
 from core.instruments import equity
 from core.kernel import Kernel
 from core.market import Bar, QuoteTick, TradeTick
-from core.replay import BARS, QUOTES, TRADES, ColumnChunk, EquityCurve, Replayer
+from core.portfolio import IntColumn
+from core.replay import BARS, QUOTES, TRADES, ColumnChunk, Replayer
 from core.strategy import Strategy
 from core.values import SCALE, Price, Qty
 
@@ -127,9 +130,9 @@ def test_interpreted_subclass_trades_through_the_kernel() -> None:
     strategy = MeanReversion()
     kernel, venue, events = build(strategy)
     kernel.start()
-    replayer = Replayer(kernel, per_strategy=True)
-    replayer.replay(bars_chunk(["100", "101", "102", "99", "98", "103", "104"]))
-    replayer.finish()
+    replayer = Replayer(kernel)
+    chunk = bars_chunk(["100", "101", "102", "99", "98", "103", "104"])
+    replayer.replay(chunk)
 
     assert kernel.record("MR").status == StrategyStatus.RUNNING, kernel.record("MR").fault
     assert strategy.ctx.state["bars"] == 7
@@ -148,10 +151,16 @@ def test_interpreted_subclass_trades_through_the_kernel() -> None:
     assert any(isinstance(e, StrategyLogged) and "buy below" in e.message for e in events)
     # 7 bars a minute apart: the 100 s heartbeat fired at 100, 200, 300 and 400 s
     assert strategy.timers == ["heartbeat"] * 4
-    # the equity curve saw every event, per strategy and in total
-    assert list(replayer.total.ts) == [(60 + 60 * i) * SCALE for i in range(7)]
-    assert replayer.total.raw[-1] == 10040 * SCALE
-    assert list(replayer.curves[0].raw) == list(replayer.total.raw)
+    # the equity curve rebuilt from the ledger: flat at 10000 until the buy at 99 (event 4),
+    # then 10000 + 10 x (close - 99), and 10040 after the sale at 103
+    timeline = Timeline(
+        np.array(chunk.ts, dtype=np.int64),
+        np.zeros(7, dtype=np.intp),
+        np.array(chunk.c4, dtype=np.int64),
+        [SPY],
+    )
+    curve = rebuild_equity(timeline, account.ledger, {SPY: 1}, sample_points(timeline, 0))
+    assert [int(v) // SCALE for v in curve] == [10000, 10000, 10000, 10000, 9990, 10040, 10040]
     assert len(venue.submitted) == 2
 
 
@@ -172,7 +181,7 @@ def test_quotes_and_trades_reach_the_subclass_and_mark_the_book() -> None:
     strategy = MeanReversion()
     kernel, _, _ = build(strategy)
     kernel.start()
-    replayer = Replayer(kernel, equity_every_ns=10 * SCALE)
+    replayer = Replayer(kernel)
     p = Price.parse
     quotes = ColumnChunk(
         QUOTES,
@@ -188,10 +197,9 @@ def test_quotes_and_trades_reach_the_subclass_and_mark_the_book() -> None:
     replayer.replay(quotes)
     assert strategy.ctx.last_price(SPY) == p("100")
     replayer.replay(trades)
-    replayer.finish()
     assert (strategy.quotes, strategy.trades) == (2, 1)
     assert strategy.ctx.last_price(SPY) == p("100.05")
-    assert list(replayer.total.ts) == [3 * SCALE]  # one sample for the one 10 s bucket
+    assert replayer.events == 3
 
 
 def test_the_bare_base_class_runs_as_a_do_nothing_strategy() -> None:
@@ -202,10 +210,11 @@ def test_the_bare_base_class_runs_as_a_do_nothing_strategy() -> None:
     assert kernel.record("NOOP").status == StrategyStatus.STOPPED
 
 
-def test_equity_curve_holds_large_accounts() -> None:
-    curve = EquityCurve()
-    curve.add(0, 20_000_000_000 * SCALE)  # 20 billion JPY, about 130 million USD
-    assert curve.raw[0] == 20_000_000_000 * SCALE
+def test_ledger_columns_hold_large_accounts() -> None:
+    column = IntColumn()
+    column.append(5)
+    column.append(20_000_000_000 * SCALE)  # 20 billion JPY, about 130 million USD
+    assert list(column.values) == [5, 20_000_000_000 * SCALE]
 
 
 def test_instrument_ids_may_be_given_as_a_list_in_both_builds() -> None:
