@@ -140,8 +140,10 @@ def _ohlcv_columns() -> list[NumberColumn]:
 
 
 def _infer_period_ns(local_ns: npt.NDArray[np.int64], source: str) -> int:
-    same_day = (local_ns[1:] // DAY_NS) == (local_ns[:-1] // DAY_NS)
-    steps = np.diff(local_ns)[same_day]
+    # sorted first: rows out of order must reach validation, which names the offending row
+    ordered = np.sort(local_ns)
+    same_day = (ordered[1:] // DAY_NS) == (ordered[:-1] // DAY_NS)
+    steps = np.diff(ordered)[same_day]
     steps = steps[steps > 0]
     if len(steps) == 0:
         raise DataValidationError(

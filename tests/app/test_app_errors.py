@@ -231,12 +231,6 @@ def test_malformed_lean_zip_names_zip_inner_file_and_row(
     )
 
 
-@pytest.mark.xfail(
-    reason="BUG core/data/backtrader.py:142 _infer_period_ns: a same-day step <= 0 is dropped "
-    "before the data is validated, so a reversed intraday file reports 'no day has two bars; "
-    "pass period_ns=' (an API argument the CLI does not have) instead of the out-of-order row",
-    strict=True,
-)
 def test_reversed_two_bar_intraday_file_names_the_out_of_order_row(
     write_file: Callable[[str, str], Path], run_cli: Callable[..., Any]
 ) -> None:
