@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 # interpreted: compiling them gains nothing and they use dynamic libraries freely.
 INTERPRETED = {
     "core/__init__.py",
+    "core/equity.py",
     "core/feeds.py",
     "core/metrics.py",
     "core/session.py",
