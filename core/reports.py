@@ -26,7 +26,8 @@ def thin_equity(ts: np.ndarray, raw: np.ndarray, max_points: int) -> tuple[np.nd
     if max_points <= 0 or len(ts) <= max_points:
         return ts, raw
     span = int(ts[-1]) - int(ts[0]) + 1
-    buckets = (ts - ts[0]) * max_points // span
+    width = -(-span // max_points)  # ceil: at most max_points buckets, no int64 overflow
+    buckets = (ts - ts[0]) // width
     last_of_bucket = np.flatnonzero(np.diff(buckets, append=buckets[-1] + 1))
     return ts[last_of_bucket], raw[last_of_bucket]
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the trade journal, written by hand (see ``core.journal.database``)."""
