@@ -33,7 +33,8 @@ class SubmitOrder:
             raise ValueError(f"{client_order_id}: quantity must be positive, got {qty}")
         needs_price = order_type == OrderType.LIMIT or order_type == OrderType.STOP_LIMIT
         needs_trigger = order_type == OrderType.STOP or order_type == OrderType.STOP_LIMIT
-        if order_type not in OrderType.NAMES:
+        # range checks on the contiguous codes: compiled, `in NAMES` would be a dict probe
+        if not OrderType.MARKET <= order_type <= OrderType.STOP_LIMIT:
             raise ValueError(f"{client_order_id}: unknown order type {order_type}")
         if needs_price != (price is not None):
             what = "needs" if needs_price else "must not have"
@@ -45,7 +46,7 @@ class SubmitOrder:
             raise ValueError(
                 f"{client_order_id}: a {OrderType.NAMES[order_type]} order {what} a trigger price"
             )
-        if time_in_force not in TimeInForce.NAMES:
+        if not TimeInForce.GTC <= time_in_force <= TimeInForce.FOK:
             raise ValueError(f"{client_order_id}: unknown time in force {time_in_force}")
         if price is not None and price.raw <= 0:
             raise ValueError(f"{client_order_id}: limit price must be positive, got {price}")

@@ -29,7 +29,7 @@ class OrderType:
     STOP: Final = 3
     STOP_LIMIT: Final = 4
 
-    NAMES: Final = {1: "MARKET", 2: "LIMIT", 3: "STOP", 4: "STOP_LIMIT"}
+    NAMES: Final = {1: "MARKET", 2: "LIMIT", 3: "STOP", 4: "STOP_LIMIT"}  # contiguous codes
 
 
 class TimeInForce:
@@ -38,7 +38,7 @@ class TimeInForce:
     IOC: Final = 3
     FOK: Final = 4
 
-    NAMES: Final = {1: "GTC", 2: "DAY", 3: "IOC", 4: "FOK"}
+    NAMES: Final = {1: "GTC", 2: "DAY", 3: "IOC", 4: "FOK"}  # contiguous codes
 
     @staticmethod
     def parse(text: str) -> int:

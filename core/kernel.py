@@ -83,7 +83,8 @@ class StrategyRecord:
 class _Route:
     """Everything one instrument's market data touches, found with one lookup per event."""
 
-    def __init__(self, venue: Venue | None) -> None:
+    def __init__(self, instrument: Instrument, venue: Venue | None) -> None:
+        self.instrument = instrument
         self.venue = venue
         self.indicators: list[Indicator] = []
         self.subs: list[StrategyRecord] = []
@@ -119,14 +120,19 @@ class Kernel:
         # closed orders stay in memory up to a bound (the journal keeps them all); their ids
         # stay known forever so a resubmitted id can never become a second order
         self._keep_closed: Final = keep_closed_orders
-        self._closed_ids: deque[str] = deque()
+        # ids of closed orders still in memory, oldest first from _closed_head (a list and an
+        # index, not a deque: deque methods are generic calls in compiled code)
+        self._closed_ids: list[str] = []
+        self._closed_head = 0
         self._known_ids: set[str] = set()
         self.orders_submitted = 0
         self.fills_count = 0
         self._listeners: list[Callable[[Event], None]] = []
         self._indicators: dict[tuple[str, str, int], Indicator] = {}
         self._queue: list[Event] = []
-        self._queue_applied: list[bool] = []
+        # per queued event: the order it was already applied to (None: not applied yet, or not
+        # an order event), so draining does not look the order up again
+        self._queue_orders: list[Order | None] = []
         self._draining = False
         self._in_callback = (
             0  # > 0 while a strategy callback runs: its events wait until it returns
@@ -138,8 +144,9 @@ class Kernel:
         venue = self._venues.get(instrument.venue)
         route = self._routes.get(instrument.id)
         if route is None:
-            self._routes[instrument.id] = _Route(venue)
+            self._routes[instrument.id] = _Route(instrument, venue)
         else:
+            route.instrument = instrument
             route.venue = venue
         if venue is not None:
             venue.add_instrument(instrument)
@@ -397,7 +404,8 @@ class Kernel:
         self._orders[coid] = order
         self._known_ids.add(coid)
         self.orders_submitted += 1
-        denial = self._pre_trade_denial(cmd, record)
+        route = self._routes.get(cmd.instrument_id)  # one lookup: instrument and venue
+        denial = self._pre_trade_denial(cmd, record, route)
         ts = self.clock.now_ns()
         if denial is not None:
             self._apply_now(
@@ -423,7 +431,7 @@ class Kernel:
             )
             self._open_orders[cmd.client_order_id] = order
             try:
-                self._venue_of(cmd.instrument_id).submit(cmd)
+                self._venue_on(route, cmd.instrument_id).submit(cmd)
             except Exception as venue_error:  # the venue's fault, not the strategy's
                 self._apply_now(
                     order,
@@ -525,31 +533,39 @@ class Kernel:
 
     # internals -------------------------------------------------------------------------------
     def _venue_of(self, instrument_id: str) -> Venue:
-        route = self._routes.get(instrument_id)
+        return self._venue_on(self._routes.get(instrument_id), instrument_id)
+
+    @staticmethod
+    def _venue_on(route: _Route | None, instrument_id: str) -> Venue:
         venue = route.venue if route is not None else None
         if venue is None:
             raise KeyError(f"no venue is attached for {instrument_id}")
         return venue
 
-    def _pre_trade_denial(self, cmd: SubmitOrder, record: StrategyRecord) -> Denial | None:
+    def _pre_trade_denial(
+        self, cmd: SubmitOrder, record: StrategyRecord, route: _Route | None
+    ) -> Denial | None:
         if record.status != RUNNING:
             return Denial(
                 "strategy_state", f"strategy {record.strategy_id} is {record.status_name}"
             )
-        inst = self._instruments.get(cmd.instrument_id)
-        if inst is None:
+        if route is None:  # every known instrument has a route
             return Denial("instrument", f"unknown instrument {cmd.instrument_id}")
-        if self._routes[cmd.instrument_id].venue is None:
+        if route.venue is None:
             return Denial("instrument", f"no venue is attached for {cmd.instrument_id}")
+        inst = route.instrument
         if not inst.is_on_lot(cmd.qty) or cmd.qty.raw < inst.min_qty.raw:
             return Denial(
                 "instrument",
                 f"quantity {cmd.qty} is not a whole number of {inst.lot_size} lots "
                 f"(minimum {inst.min_qty})",
             )
-        for px in (cmd.price, cmd.trigger_price):
-            if px is not None and not inst.is_on_tick(px):
-                return Denial("instrument", f"price {px} is not on the {inst.tick_size} tick grid")
+        if cmd.price is not None or cmd.trigger_price is not None:  # no tuple for market orders
+            for px in (cmd.price, cmd.trigger_price):
+                if px is not None and not inst.is_on_tick(px):
+                    return Denial(
+                        "instrument", f"price {px} is not on the {inst.tick_size} tick grid"
+                    )
         if cmd.reduce_only:
             pos = record.account.position(inst).signed_qty_raw
             if pos == 0 or (pos > 0) == (cmd.side == OrderSide.BUY):
@@ -560,11 +576,18 @@ class Kernel:
 
     def _closed(self, order: Order) -> None:
         coid = order.client_order_id
-        self._open_orders.pop(coid, None)
+        if coid in self._open_orders:  # not pop(coid, None): a generic method call compiled
+            del self._open_orders[coid]
         closed = self._closed_ids
         closed.append(coid)
-        if len(closed) > self._keep_closed:
-            self._orders.pop(closed.popleft(), None)
+        head = self._closed_head
+        if len(closed) - head > self._keep_closed:
+            del self._orders[closed[head]]  # only this removes orders, each closes once
+            head += 1
+            if head >= 1024 and head * 2 >= len(closed):
+                del closed[:head]  # forget evicted ids in batches, not one at a time
+                head = 0
+            self._closed_head = head
 
     def _enqueue(self, event: Event) -> None:
         """Venue events move their order on arrival, so the event stream is in applied order."""
@@ -580,10 +603,10 @@ class Kernel:
                 if order.is_closed and not was_closed:
                     self._closed(order)
                 self._queue.append(event)
-                self._queue_applied.append(True)
+                self._queue_orders.append(order)
                 return
         self._queue.append(event)
-        self._queue_applied.append(False)
+        self._queue_orders.append(None)
 
     def _apply_now(self, order: Order, event: OrderEvent) -> None:
         """Kernel-made events change the order at once; the strategy hears of them in order."""
@@ -591,35 +614,43 @@ class Kernel:
         if order.is_closed:
             self._closed(order)
         self._queue.append(event)
-        self._queue_applied.append(True)
+        self._queue_orders.append(order)
 
     def _drain(self) -> None:
         if self._draining:
             return
         self._draining = True
         queue = self._queue
-        applied = self._queue_applied
+        orders = self._queue_orders
         i = 0
         try:
             while i < len(queue):
                 event = queue[i]
-                was_applied = applied[i]
+                applied_to = orders[i]
                 i += 1
                 if isinstance(event, OrderEvent):
-                    self._process_order_event(event, was_applied)
+                    self._process_order_event(event, applied_to)
                 else:
                     self._publish(event)
         finally:
-            del queue[:i]  # whatever was not processed (a listener raised) stays queued
-            del applied[:i]
+            if i == len(queue):  # the usual case: clear() builds no slice object
+                queue.clear()
+                orders.clear()
+            else:  # a listener raised: what was not processed stays queued
+                del queue[:i]
+                del orders[:i]
             self._draining = False
 
-    def _process_order_event(self, event: OrderEvent, was_applied: bool) -> None:
-        order = self._orders.get(event.client_order_id)
+    def _process_order_event(self, event: OrderEvent, applied_to: Order | None) -> None:
+        order = applied_to
+        if order is None or order.is_closed:
+            # not applied yet, or closed and maybe evicted (keep_closed_orders) since: then the
+            # event is dropped like one for an unknown order
+            order = self._orders.get(event.client_order_id)
         if order is None:
             self.log(ENGINE_ID, "ERROR", f"event for unknown order ignored: {event.describe()}")
             return
-        if not was_applied:
+        if applied_to is None:
             was_closed = order.is_closed
             try:
                 order.apply(event)
@@ -632,7 +663,9 @@ class Kernel:
         if isinstance(event, OrderFilled):
             self.fills_count += 1
             inst = self._instruments[order.instrument_id]
-            self.portfolio.marks.setdefault(inst.id, event.last_px.raw)
+            marks = self.portfolio.marks
+            if inst.id not in marks:  # not setdefault: that boxes the price on every fill
+                marks[inst.id] = event.last_px.raw
             fee_raw = event.fee.raw
             if fee_raw != 0 and event.fee.currency != record.account.currency:
                 self.log(
@@ -705,7 +738,7 @@ class Kernel:
         record.fault = fault
         self.clock.cancel_timers_of(record.strategy_id)
         self._queue.append(fault)
-        self._queue_applied.append(True)
+        self._queue_orders.append(None)
         self.cancel_all(record.strategy_id)
 
     def _publish(self, event: Event) -> None:

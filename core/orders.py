@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Final, final
 
 from core.commands import SubmitOrder
-from core.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from core.enums import OrderSide, OrderType, TimeInForce
+from core.enums import OrderStatus as S  # an import alias: mypyc folds S.FILLED to a constant
 from core.events import (
     OrderAccepted,
     OrderCanceled,
@@ -22,9 +23,7 @@ from core.events import (
     OrderTriggered,
     OrderUpdated,
 )
-from core.values import Price, Qty, div_round_half_even
-
-S: Final = OrderStatus
+from core.values import SCALE, Price, Qty, div_round_half_even, exact_mul
 
 # Legal transitions: status -> statuses reachable by one event. Anything else raises.
 _WORKING: Final = (S.PENDING_CANCEL, S.PENDING_UPDATE, S.CANCELED, S.EXPIRED)
@@ -46,6 +45,12 @@ LEGAL_TRANSITIONS: Final[dict[int, frozenset[int]]] = {
     S.FILLED: frozenset(),
 }
 TERMINAL: Final = frozenset((S.DENIED, S.REJECTED, S.CANCELED, S.EXPIRED, S.FILLED))
+# The same tables as bit masks (bit n: status n), read on every event: a shift and an and on
+# native ints instead of a dict lookup and a frozenset probe of boxed ints.
+_LEGAL_MASKS: Final[list[int]] = [
+    sum(1 << t for t in LEGAL_TRANSITIONS.get(s, ())) for s in range(max(S.NAMES) + 1)
+]
+_TERMINAL_MASK: Final[int] = sum(1 << s for s in TERMINAL)
 
 
 class IllegalOrderTransition(Exception):
@@ -71,7 +76,10 @@ class Order:
         self.status: int = S.INITIALIZED
         self.venue_order_id = ""
         self.filled_qty_raw = 0
-        self._fill_notional_raw = 0  # sum of fill qty_raw * px_raw: exact, scaled 1e18
+        # sum of fill qty_raw * px_raw (exact, 1e-18 units), split so that whole-unit fills
+        # (the usual case) add px_raw * units, which stays a machine int, not a big int
+        self._whole_notional_raw = 0  # whole-unit fills: sum of px_raw * units (1e-9 units)
+        self._part_notional_raw = 0  # other fills: sum of qty_raw * px_raw (1e-18 units)
         self.fee_raw = 0
         self.triggered = False
         self.reason = ""
@@ -85,20 +93,21 @@ class Order:
 
     @property
     def is_open(self) -> bool:
-        return self.status not in TERMINAL and self.status != S.INITIALIZED
+        return (_TERMINAL_MASK >> self.status) & 1 == 0 and self.status != S.INITIALIZED
 
     @property
     def is_closed(self) -> bool:
-        return self.status in TERMINAL
+        return (_TERMINAL_MASK >> self.status) & 1 == 1
 
     def avg_px(self) -> Price | None:
         """Volume-weighted fill price, rounded half-even to 1e-9 (None before any fill)."""
         if self.filled_qty_raw == 0:
             return None
-        return Price(div_round_half_even(self._fill_notional_raw, self.filled_qty_raw))
+        notional = self._whole_notional_raw * SCALE + self._part_notional_raw
+        return Price(div_round_half_even(notional, self.filled_qty_raw))
 
     def status_name(self) -> str:
-        return OrderStatus.NAMES[self.status]
+        return S.NAMES[self.status]
 
     def apply(self, event: OrderEvent) -> None:
         """Move the state machine; raise IllegalOrderTransition and change nothing if illegal."""
@@ -117,11 +126,11 @@ class Order:
             raise IllegalOrderTransition(f"order {self.client_order_id} has no trigger")
         updating_in_place = isinstance(event, OrderUpdated) and new_status == self.status
         if not (updating_in_place and self.is_open and self.status != S.SUBMITTED) and (
-            new_status not in LEGAL_TRANSITIONS[self.status]
+            (_LEGAL_MASKS[self.status] >> new_status) & 1 == 0
         ):
             raise IllegalOrderTransition(
                 f"order {self.client_order_id}: {type(event).__name__} is illegal in state "
-                f"{OrderStatus.NAMES[self.status]}"
+                f"{S.NAMES[self.status]}"
             )
         if isinstance(event, OrderFilled):
             if event.side != self.side:
@@ -136,8 +145,12 @@ class Order:
                     f"order {self.client_order_id}: fill of {event.last_qty} exceeds the "
                     f"{Qty(self.leaves_qty_raw)} left"
                 )
-            self.filled_qty_raw += event.last_qty.raw
-            self._fill_notional_raw += event.last_qty.raw * event.last_px.raw
+            qty_raw = event.last_qty.raw
+            self.filled_qty_raw += qty_raw
+            if qty_raw % SCALE == 0:
+                self._whole_notional_raw += exact_mul(qty_raw // SCALE, event.last_px.raw)
+            else:
+                self._part_notional_raw += qty_raw * event.last_px.raw
             self.fee_raw += event.fee.raw
         elif isinstance(event, OrderAccepted):
             if event.venue_order_id:
@@ -210,6 +223,6 @@ class Order:
         return (
             f"Order({self.client_order_id} {OrderSide.name(self.side)} {self.qty} "
             f"{self.instrument_id} {OrderType.NAMES[self.order_type]}{px} "
-            f"{TimeInForce.NAMES[self.time_in_force]} {OrderStatus.NAMES[self.status]} "
+            f"{TimeInForce.NAMES[self.time_in_force]} {S.NAMES[self.status]} "
             f"filled {Qty(self.filled_qty_raw)})"
         )

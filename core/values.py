@@ -13,20 +13,42 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Final, final
 
+from mypy_extensions import i64
+
 PRECISION: Final = 9
 SCALE: Final = 1_000_000_000
 _DEC_SCALE: Final = Decimal(SCALE)
+_SHORT_MAX: Final = (1 << 62) - 1  # the largest int mypyc keeps unboxed
+# a float product below this puts the exact one far below 2**63 (float error is ~1e-16 relative)
+_I64_PRODUCT_MAX: Final = 4.0e18
 
 
 class InvalidValue(ValueError):
     """Raised for a value that cannot be a price, quantity or amount (NaN, infinite, bad text)."""
 
 
+def exact_mul(a: int, b: int) -> int:
+    """``a * b``, as fast as machine ints allow in compiled code.
+
+    There a plain ``*`` turns both ints into Python objects as soon as one is negative or above
+    2**30 (any raw price is); this multiplies machine ints whenever the product surely fits in
+    63 bits and uses ``*`` (the same result) otherwise.
+    """
+    if (
+        -_SHORT_MAX <= a <= _SHORT_MAX
+        and -_SHORT_MAX <= b <= _SHORT_MAX
+        and -_I64_PRODUCT_MAX < float(a) * float(b) < _I64_PRODUCT_MAX
+    ):
+        return int(i64(a) * i64(b))
+    return a * b
+
+
 def div_round_half_even(num: int, den: int) -> int:
     """Integer division ``num / den`` rounded half to even (den > 0)."""
-    q = num // den  # not divmod: mypyc keeps // and % on native ints, divmod builds a tuple
-    r = num - q * den
-    twice = 2 * r
+    # not divmod (a tuple) nor num - q * den (a boxed multiply): // and % stay native in mypyc
+    q = num // den
+    r = num % den
+    twice = r + r
     if twice > den or (twice == den and q % 2 == 1):
         q += 1
     return q
@@ -165,7 +187,7 @@ class Qty:
     @staticmethod
     def of(units: int) -> Qty:
         """A whole number of units (shares, contracts)."""
-        return Qty(units * SCALE)
+        return Qty(exact_mul(units, SCALE))
 
     def as_float(self) -> float:
         return self.raw / SCALE
@@ -287,5 +309,5 @@ def notional_raw(price_raw: int, qty_raw: int, multiplier: int) -> int:
     """Exact-as-possible notional (raw money units) of ``qty`` at ``price`` times ``multiplier``."""
     if qty_raw % SCALE == 0:
         # whole units (shares, contracts): exact without the 1e18-scale product
-        return price_raw * (qty_raw // SCALE) * multiplier
+        return exact_mul(exact_mul(price_raw, qty_raw // SCALE), multiplier)
     return div_round_half_even(price_raw * qty_raw * multiplier, SCALE)

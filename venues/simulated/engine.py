@@ -32,8 +32,10 @@ from venues.simulated.path import (
     BarPath,
     FillCandidate,
     candidate_key,
+    fills_like_market,
     may_trade,
     plan_bar_order,
+    plan_market_order,
 )
 from venues.simulated.slippage import SlippageModel
 from venues.simulated.state import (
@@ -80,7 +82,6 @@ class MatchingEngine:
         self._last_book: InstrumentBook | None = None
         self.working: Final[dict[str, WorkingOrder]] = {}
         self._ended: Final[dict[str, str]] = {}  # client order id -> why a cancel/modify fails
-        self._positions: Final[dict[tuple[str, str], int]] = {}  # (strategy, instrument) -> raw
         self.next_expiry_ns: int = NEVER  # the earliest session close of a working DAY order
         self._order_count = 0
         self._trade_count = 0
@@ -95,7 +96,9 @@ class MatchingEngine:
         self.books[instrument.id] = InstrumentBook(instrument)
 
     def position_raw(self, strategy_id: str, instrument_id: str) -> int:
-        return self._positions.get((strategy_id, instrument_id), 0)
+        book = self.books.get(instrument_id)
+        pos = book.positions.get(strategy_id) if book is not None else None
+        return pos.raw if pos is not None else 0
 
     def expire(self, close_ns: int) -> None:
         """End every DAY order whose session closed at or before ``close_ns``."""
@@ -166,7 +169,7 @@ class MatchingEngine:
     def accept(self, cmd: SubmitOrder, ts: int) -> None:
         """A new order reaches the matching engine at ``ts``."""
         coid = cmd.client_order_id
-        book = self.books.get(cmd.instrument_id)
+        book = self.book_of(cmd.instrument_id)
         reason = ""
         if coid in self.working or coid in self._ended:
             reason = f"duplicate client order id {coid}"
@@ -198,6 +201,7 @@ class MatchingEngine:
             venue_order_id=f"{self._name}-{self._order_count}",
             arrival_ns=ts,
             expiry_ns=expiry,
+            position=book.position_of(cmd.strategy_id),
         )
         self._venue.emit(
             OrderAccepted(
@@ -340,7 +344,7 @@ class MatchingEngine:
         high = bar.high_raw
         path: BarPath | None = None
         candidates: list[FillCandidate] = []
-        fresh: list[WorkingOrder] = []
+        fresh: list[WorkingOrder] | None = None  # built only when some order is fresh
         same_close = self._same_close
         for o in book.orders:
             if o.closed:
@@ -348,12 +352,18 @@ class MatchingEngine:
             if o.arrival_ns > open_ns and not (same_close and o.order_type == OrderType.MARKET):
                 continue  # it reached the market after this bar opened
             if o.fresh:
-                fresh.append(o)
+                if fresh is None:
+                    fresh = [o]
+                else:
+                    fresh.append(o)
             if not may_trade(o, low, high):
+                continue
+            if fills_like_market(o):  # the usual case builds no path
+                plan_market_order(o, bar.open_raw, bar.close_raw, same_close, candidates)
                 continue
             if path is None:
                 path = BarPath(bar.open_raw, high, low, bar.close_raw)
-            plan_bar_order(o, path, same_close, candidates)
+            plan_bar_order(o, path, candidates)
         if candidates:
             if len(candidates) > 1:
                 candidates.sort(key=candidate_key)
@@ -378,8 +388,9 @@ class MatchingEngine:
                 if budget != NO_CAP:
                     budget -= qty
             book.bar_budget_raw = budget
-        for o in fresh:
-            self._after_opportunity(book, o, ts)
+        if fresh is not None:
+            for o in fresh:
+                self._after_opportunity(book, o, ts)
         book.compact()
 
     def _bar_budget(self, book: InstrumentBook, bar: Bar) -> int:
@@ -391,8 +402,9 @@ class MatchingEngine:
             if ppb == 0 or volume == 0:
                 book.bar_budget_raw = NO_CAP
             else:
-                lot = book.lot_raw
-                book.bar_budget_raw = (volume * ppb // SCALE) // lot * lot
+                allowed = volume * ppb // SCALE
+                # down to whole lots; not allowed // lot * lot: compiled, that multiply is boxed
+                book.bar_budget_raw = allowed - allowed % book.lot_raw
         return book.bar_budget_raw
 
     # quotes ------------------------------------------------------------------------------------
@@ -412,8 +424,9 @@ class MatchingEngine:
             lot = book.lot_raw
             ask = quote.ask_size_raw
             bid = quote.bid_size_raw
-            book.ask_left_raw = ask // lot * lot if ask > 0 else NO_CAP
-            book.bid_left_raw = bid // lot * lot if bid > 0 else NO_CAP
+            # down to whole lots, without the boxed multiply of ask // lot * lot
+            book.ask_left_raw = ask - ask % lot if ask > 0 else NO_CAP
+            book.bid_left_raw = bid - bid % lot if bid > 0 else NO_CAP
 
     def _match_quote_order(
         self, book: InstrumentBook, o: WorkingOrder, quote: QuoteTick, ts: int
@@ -463,8 +476,8 @@ class MatchingEngine:
         ppb = self._participation_ppb
         budget = NO_CAP
         if ppb != 0 and size != 0:
-            lot = book.lot_raw
-            budget = (size * ppb // SCALE) // lot * lot
+            allowed = size * ppb // SCALE
+            budget = allowed - allowed % book.lot_raw  # whole lots, no boxed multiply
         price = trade.price_raw
         for o in book.orders:
             if o.closed:
@@ -553,8 +566,7 @@ class MatchingEngine:
         instrument = book.instrument
         fee = self.fees.fee_raw(instrument, o.side, qty, px, liquidity)
         o.filled_raw += qty
-        key = (o.strategy_id, o.instrument_id)
-        self._positions[key] = self._positions.get(key, 0) + o.side * qty
+        o.position.raw += qty if o.is_buy else -qty  # not side * qty: a boxed multiply
         self._venue.emit(
             OrderFilled(
                 strategy_id=o.strategy_id,
@@ -583,14 +595,13 @@ class MatchingEngine:
 
     def _reduce_cap(self, o: WorkingOrder) -> int:
         """How much a reduce-only order may fill without growing or flipping the position."""
-        pos = self._positions.get((o.strategy_id, o.instrument_id), 0)
+        pos = o.position.raw
         if o.is_buy:
             return -pos if pos < 0 else 0
         return pos if pos > 0 else 0
 
     def _reduce_only_reason(self, o: WorkingOrder) -> str:
-        pos = self._positions.get((o.strategy_id, o.instrument_id), 0)
-        return REDUCE_ONLY_FLAT if pos == 0 else REDUCE_ONLY_SAME_SIDE
+        return REDUCE_ONLY_FLAT if o.position.raw == 0 else REDUCE_ONLY_SAME_SIDE
 
     def _after_opportunity(self, book: InstrumentBook, o: WorkingOrder, ts: int) -> None:
         """The order has met the market once: IOC/FOK end here, a limit stops being a taker."""
@@ -614,7 +625,8 @@ class MatchingEngine:
 
     def _close(self, book: InstrumentBook, o: WorkingOrder, ended: str) -> None:
         o.closed = True
-        self.working.pop(o.client_order_id, None)
+        if o.client_order_id in self.working:  # not pop(id, None): a generic call compiled
+            del self.working[o.client_order_id]
         self._ended[o.client_order_id] = ended
         book.dirty = True
 

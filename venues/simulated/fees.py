@@ -12,11 +12,23 @@ from mypy_extensions import mypyc_attr
 
 from core.enums import Liquidity
 from core.instruments import Instrument
-from core.values import SCALE, Money, div_round_half_even
+from core.values import SCALE, Money, div_round_half_even, exact_mul
 from venues.simulated.config import to_ppb
 
 # price_raw x qty_raw is in 1e-18 units and a bps parameter is held in 1e-9 bps
 NOTIONAL_BPS_DEN: Final = SCALE * 10_000 * SCALE
+
+
+def notional_bps_fee_raw(px_raw: int, qty_raw: int, multiplier: int, rate_nano: int) -> int:
+    """``rate_nano`` (1e-9 bps) of |price x qty| x multiplier, rounded half-even once."""
+    px = px_raw if px_raw >= 0 else -px_raw  # not abs(): a generic call in compiled code
+    qty = qty_raw if qty_raw >= 0 else -qty_raw
+    if qty % SCALE == 0 and rate_nano % SCALE == 0:
+        # whole units at a whole-bps rate (the usual case): both 1e9 factors cancel against the
+        # divisor first, the same exact quotient (same rounding) in machine-size ints
+        units_bps = exact_mul(qty // SCALE, rate_nano // SCALE)
+        return div_round_half_even(exact_mul(exact_mul(px, multiplier), units_bps), 10_000)
+    return div_round_half_even(px * qty * multiplier * rate_nano, NOTIONAL_BPS_DEN)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -62,9 +74,7 @@ class BpsFee(FeeModel):
     def fee_raw(
         self, instrument: Instrument, side: int, qty_raw: int, px_raw: int, liquidity: int
     ) -> int:
-        # one rounding of the exact product (price x qty carries 1e-18 units)
-        gross = abs(px_raw * qty_raw) * instrument.multiplier
-        return div_round_half_even(gross * self.bps_nano, NOTIONAL_BPS_DEN)
+        return notional_bps_fee_raw(px_raw, qty_raw, instrument.multiplier, self.bps_nano)
 
     def __repr__(self) -> str:
         return f"BpsFee({self.bps} bps)"
@@ -110,8 +120,7 @@ class MakerTakerFee(FeeModel):
         self, instrument: Instrument, side: int, qty_raw: int, px_raw: int, liquidity: int
     ) -> int:
         rate = self.maker_nano if liquidity == Liquidity.MAKER else self.taker_nano
-        gross = abs(px_raw * qty_raw) * instrument.multiplier
-        return div_round_half_even(gross * rate, NOTIONAL_BPS_DEN)
+        return notional_bps_fee_raw(px_raw, qty_raw, instrument.multiplier, rate)
 
     def __repr__(self) -> str:
         return f"MakerTakerFee(maker {self.maker_bps} bps, taker {self.taker_bps} bps)"

@@ -24,22 +24,33 @@ class BarPath:
         self.low_raw: Final = low_raw
         self.close_raw: Final = close_raw
         high_first = high_raw - open_raw <= open_raw - low_raw
-        first = high_raw if high_first else low_raw
-        second = low_raw if high_first else high_raw
-        self.points: Final[list[int]] = [open_raw, first, second, close_raw]
+        # the path's two middle points; plain int fields, not a list: a bar with working orders
+        # builds one path, and a list would box its four prices
+        self.first_raw: Final = high_raw if high_first else low_raw
+        self.second_raw: Final = low_raw if high_first else high_raw
+
+    def point(self, k: int) -> int:
+        """The path's k-th point: open, the nearer extreme, the other extreme, close."""
+        if k == 0:
+            return self.open_raw
+        if k == 1:
+            return self.first_raw
+        if k == 2:
+            return self.second_raw
+        return self.close_raw
 
     def reach(self, level: int, up: bool, seg0: int, dist0: int, px0: int) -> tuple[int, int]:
         """The first position at or after (seg0, dist0), where the price is ``px0``, at which the
         price is >= ``level`` (``up``) or <= ``level``; segment -1 if the path never gets there."""
         if (px0 >= level) if up else (px0 <= level):
             return seg0, dist0
-        points = self.points
         k = seg0
         while k < 3:
-            end = points[k + 1]
+            end = self.point(k + 1)
             if (end >= level) if up else (end <= level):
                 # the segment is monotonic and started short of the level: it crosses it exactly
-                return k, abs(level - points[k])
+                dist = level - self.point(k)
+                return k, dist if dist >= 0 else -dist  # not abs(): a generic call compiled
             k += 1
         return -1, 0
 
@@ -90,35 +101,44 @@ def may_trade(o: WorkingOrder, low_raw: int, high_raw: int) -> bool:
     return high_raw >= o.trigger_raw if o.is_buy else low_raw <= o.trigger_raw
 
 
-def plan_bar_order(
-    o: WorkingOrder, path: BarPath, same_close: bool, out: list[FillCandidate]
+def fills_like_market(o: WorkingOrder) -> bool:
+    """A market order, or a stop that has triggered: it needs no intrabar path."""
+    return o.order_type == OrderType.MARKET or (o.order_type == OrderType.STOP and o.triggered)
+
+
+def plan_market_order(
+    o: WorkingOrder, open_raw: int, close_raw: int, same_close: bool, out: list[FillCandidate]
 ) -> None:
-    """Append the candidate(s) of order ``o`` on the bar of ``path``.
+    """Append the candidate of an order that ``fills_like_market``: at the bar's open (a market
+    order under SAME_CLOSE: at its close, after the whole path)."""
+    if o.order_type == OrderType.MARKET and same_close:
+        seg, price = AFTER_PATH, close_raw
+    else:
+        seg, price = 0, open_raw
+    out.append(
+        FillCandidate(
+            o,
+            seg,
+            0,
+            price,
+            Liquidity.TAKER,
+            slips=True,
+            fills=True,
+            emits_trigger=False,
+            marks_triggered=False,
+        )
+    )
+
+
+def plan_bar_order(o: WorkingOrder, path: BarPath, out: list[FillCandidate]) -> None:
+    """Append the candidate(s) of order ``o`` on the bar of ``path`` (an order that
+    ``fills_like_market`` goes to ``plan_market_order`` instead).
 
     IOC and FOK orders meet the market once, when they reach it: at this bar's open.
     """
     open_only = o.fresh and o.immediate
     kind = o.order_type
     open_raw = path.open_raw
-    if kind == OrderType.MARKET or (kind == OrderType.STOP and o.triggered):
-        if kind == OrderType.MARKET and same_close:
-            seg, price = AFTER_PATH, path.close_raw
-        else:
-            seg, price = 0, open_raw
-        out.append(
-            FillCandidate(
-                o,
-                seg,
-                0,
-                price,
-                Liquidity.TAKER,
-                slips=True,
-                fills=True,
-                emits_trigger=False,
-                marks_triggered=False,
-            )
-        )
-        return
     if kind == OrderType.LIMIT or o.triggered:
         _plan_limit(o, path, 0, 0, open_raw, open_only, False, out)
         return

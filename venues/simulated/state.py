@@ -23,11 +23,29 @@ LEVEL_QUOTES: Final = 3
 
 
 @final
+class NetPosition:
+    """A strategy's signed net quantity (raw) in one instrument, as the venue's own fills made it.
+
+    Each working order holds its cell, so a fill updates it without a dictionary lookup.
+    """
+
+    def __init__(self) -> None:
+        self.raw = 0
+
+
+@final
 class WorkingOrder:
     """An order accepted by the venue and still working (raw integer prices and quantities)."""
 
     def __init__(
-        self, cmd: SubmitOrder, *, seq: int, venue_order_id: str, arrival_ns: int, expiry_ns: int
+        self,
+        cmd: SubmitOrder,
+        *,
+        seq: int,
+        venue_order_id: str,
+        arrival_ns: int,
+        expiry_ns: int,
+        position: NetPosition,
     ) -> None:
         self.strategy_id: Final = cmd.strategy_id
         self.client_order_id: Final = cmd.client_order_id
@@ -44,6 +62,7 @@ class WorkingOrder:
         self.venue_order_id: Final = venue_order_id
         self.arrival_ns: Final = arrival_ns
         self.expiry_ns: Final = expiry_ns  # 0: does not expire
+        self.position: Final = position  # its strategy's net position in its instrument
         self.qty_raw: int = cmd.qty.raw
         self.price_raw: int = cmd.price.raw if cmd.price is not None else 0
         self.trigger_raw: int = cmd.trigger_price.raw if cmd.trigger_price is not None else 0
@@ -97,6 +116,14 @@ class InstrumentBook:
         self.sized_quote: QuoteTick | None = None
         self.ask_left_raw: int = NO_CAP
         self.bid_left_raw: int = NO_CAP
+        self.positions: dict[str, NetPosition] = {}  # strategy id -> its net position here
+
+    def position_of(self, strategy_id: str) -> NetPosition:
+        pos = self.positions.get(strategy_id)
+        if pos is None:
+            pos = NetPosition()
+            self.positions[strategy_id] = pos
+        return pos
 
     def compact(self) -> None:
         if self.dirty:

@@ -191,23 +191,40 @@ class SimulatedVenue(Venue):
         return not self._engine.working and self._inflight_head == len(self._inflight)
 
     # commands (from the kernel) ----------------------------------------------------------------
+    # With no latency and nothing in flight a command goes straight to the matching engine,
+    # without building the message that would carry it.
     def submit(self, cmd: SubmitOrder) -> None:
         now = self.clock.now_ns()
         if now >= self._next_due_ns:
             self._advance(now)
-        self._send(now, self.latency.order_delay_ns(), PendingMessage(0, cmd, None, None))
+        delay = self.latency.order_delay_ns()
+        if self._arrives_now(delay):
+            self._engine.accept(cmd, now)
+            self._refresh_due()
+        else:
+            self._send(now, delay, PendingMessage(0, cmd, None, None))
 
     def cancel(self, cmd: CancelOrder) -> None:
         now = self.clock.now_ns()
         if now >= self._next_due_ns:
             self._advance(now)
-        self._send(now, self.latency.cancel_delay_ns(), PendingMessage(0, None, cmd, None))
+        delay = self.latency.cancel_delay_ns()
+        if self._arrives_now(delay):
+            self._engine.cancel(cmd, now)
+            self._refresh_due()
+        else:
+            self._send(now, delay, PendingMessage(0, None, cmd, None))
 
     def modify(self, cmd: ModifyOrder) -> None:
         now = self.clock.now_ns()
         if now >= self._next_due_ns:
             self._advance(now)
-        self._send(now, self.latency.cancel_delay_ns(), PendingMessage(0, None, None, cmd))
+        delay = self.latency.cancel_delay_ns()
+        if self._arrives_now(delay):
+            self._engine.modify(cmd, now)
+            self._refresh_due()
+        else:
+            self._send(now, delay, PendingMessage(0, None, None, cmd))
 
     # market data (from the kernel, before strategies see it) -----------------------------------
     # With nothing due, each call is one integer comparison plus the engine's own cheap checks.
@@ -231,14 +248,14 @@ class SimulatedVenue(Venue):
         self._engine.on_trade(trade)
 
     # messages in flight ------------------------------------------------------------------------
+    def _arrives_now(self, delay: int) -> bool:
+        """A command with this delay reaches the engine at once (no message is in flight)."""
+        return delay <= 0 and self._inflight_head == len(self._inflight)
+
     def _send(self, now: int, delay: int, msg: PendingMessage) -> None:
+        """Put a command in flight (it arrives later than now: see ``_arrives_now``)."""
         queue = self._inflight
         waiting = self._inflight_head < len(queue)
-        if not waiting and delay <= 0:
-            msg.arrival_ns = now
-            self._deliver(msg)
-            self._refresh_due()
-            return
         arrival = now + delay
         if waiting and arrival < self._last_arrival_ns:
             arrival = self._last_arrival_ns  # one ordered session: no message overtakes another
