@@ -24,7 +24,12 @@ class Indicator:
 
 @final
 class SMA(Indicator):
-    """Simple moving average of the last ``period`` values."""
+    """Simple moving average of the last ``period`` values.
+
+    The window sum is a compensated (Neumaier) running sum: O(1) per update with no drift, so a
+    huge value leaving the window leaves no trace (a plain running sum would keep its rounding
+    error for ever).
+    """
 
     def __init__(self, period: int) -> None:
         if period <= 0:
@@ -34,24 +39,33 @@ class SMA(Indicator):
         self._i = 0
         self._count = 0
         self._sum = 0.0
+        self._compensation = 0.0
         self.value = math.nan
 
     @property
     def ready(self) -> bool:
         return self._count >= self.period
 
+    def _add(self, v: float) -> None:
+        s = self._sum
+        t = s + v
+        if abs(s) >= abs(v):
+            self._compensation += (s - t) + v
+        else:
+            self._compensation += (v - t) + s
+        self._sum = t
+
     def update(self, x: float) -> float:
         i = self._i
-        self._sum += x - self._window[i]
+        self._add(x)
+        self._add(-self._window[i])
         self._window[i] = x
         self._i = i + 1 if i + 1 < self.period else 0
-        if self._i == 0:
-            self._sum = math.fsum(self._window)  # stop drift, as RollingStats does
         if self._count < self.period:
             self._count += 1
             if self._count < self.period:
                 return self.value
-        self.value = self._sum / self.period
+        self.value = (self._sum + self._compensation) / self.period
         return self.value
 
 

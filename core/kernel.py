@@ -114,6 +114,7 @@ class Kernel:
         self._venues: dict[str, Venue] = {}
         self._venue_list: list[Venue] = []
         self._routes: dict[str, _Route] = {}
+        self._last_route: _Route | None = None
         self._records: dict[str, StrategyRecord] = {}
         self._orders: dict[str, Order] = {}
         self._open_orders: dict[str, Order] = {}
@@ -307,20 +308,22 @@ class Kernel:
             close = bar.close_raw / SCALE
             for indicator in route.indicators:
                 indicator.update(close)
-        for record in route.subs:
-            if record.status != RUNNING:
-                continue
-            if record.history_len > 0:
-                record.append_bar(bar)
-            self._in_callback += 1
-            try:
-                record.strategy.on_bar(bar)
-            except Exception as exc:
-                self._fault(record, exc)
-            finally:
-                self._in_callback -= 1
-            if self._queue:
-                self._drain()
+        # one callback guard around the loop, not per strategy (a sweep runs dozens per bar)
+        self._in_callback += 1
+        try:
+            for record in route.subs:
+                if record.status != RUNNING:
+                    continue
+                if record.history_len > 0:
+                    record.append_bar(bar)
+                try:
+                    record.strategy.on_bar(bar)
+                except Exception as exc:
+                    self._fault(record, exc)
+                if self._queue:
+                    self._drain()
+        finally:
+            self._in_callback -= 1
 
     def on_quote(self, quote: QuoteTick) -> None:
         route = self._route_of(quote.instrument_id)
@@ -378,9 +381,13 @@ class Kernel:
             self.on_trade(data)
 
     def _route_of(self, instrument_id: str) -> _Route:
+        last = self._last_route
+        if last is not None and last.instrument.id == instrument_id:
+            return last  # feeds come in runs of one instrument: skip the dict lookup
         route = self._routes.get(instrument_id)
         if route is None:
             raise KeyError(f"market data for unknown instrument {instrument_id!r}")
+        self._last_route = route
         return route
 
     # commands --------------------------------------------------------------------------------

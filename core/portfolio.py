@@ -5,9 +5,8 @@ from __future__ import annotations
 from array import array
 from typing import Final, final
 
-from core.enums import OrderSide
 from core.instruments import Instrument
-from core.values import SCALE, Money, Price, Qty, div_round_half_even, notional_raw
+from core.values import SCALE, Money, Price, Qty, div_round_half_even, exact_mul, notional_raw
 
 
 @final
@@ -54,35 +53,64 @@ class RoundTrip:
         )
 
 
+def _pro_rata(amount: int, part: int, whole: int) -> int:
+    """``amount * part / whole`` rounded half-even; whole units cancel the 1e9 scale first
+    (the same quotient, but the product stays a machine int in compiled code)."""
+    if part % SCALE == 0 and whole % SCALE == 0:
+        part //= SCALE
+        whole //= SCALE
+    return div_round_half_even(exact_mul(amount, part), whole)
+
+
+def _per_unit(notional_raw_: int, qty_raw: int, multiplier: int) -> int:
+    """The price (raw) that ``qty_raw`` at ``multiplier`` costs ``notional_raw_``, half-even."""
+    if qty_raw % SCALE == 0:
+        return div_round_half_even(notional_raw_, exact_mul(qty_raw // SCALE, multiplier))
+    return div_round_half_even(notional_raw_ * SCALE, qty_raw * multiplier)
+
+
 @final
 class IntColumn:
-    """Append-only ints: int64 storage (8 bytes each) until a value does not fit, then exact
-    Python ints (cash beyond 9.2e9 currency units, e.g. ten billion yen)."""
+    """Append-only ints packed as int64 (8 bytes each) until a value does not fit, then kept as
+    exact Python ints (cash beyond 9.2e9 currency units, e.g. ten billion yen). Appends go to a
+    plain list first and are packed in blocks: ``array.append`` is a slow generic call when
+    compiled, ``list.append`` is not."""
 
     def __init__(self) -> None:
         self._packed: array[int] = array("q")
         self._big: list[int] | None = None
+        self._pending: list[int] = []
 
     def append(self, value: int) -> None:
-        big = self._big
-        if big is not None:
-            big.append(value)
+        pending = self._pending
+        pending.append(value)
+        if len(pending) >= 4096:
+            self._pack()
+
+    def _pack(self) -> None:
+        pending = self._pending
+        if not pending:
             return
-        try:
-            self._packed.append(value)
-        except OverflowError:
-            big = self._packed.tolist()
-            big.append(value)
-            self._big = big
+        big = self._big
+        if big is None:
+            try:
+                self._packed.fromlist(pending)
+            except OverflowError:
+                big = self._packed.tolist()
+                self._big = big
+        if big is not None:
+            big.extend(pending)
+        pending.clear()
 
     @property
     def values(self) -> array[int] | list[int]:
+        self._pack()
         big = self._big
         return big if big is not None else self._packed
 
     def __len__(self) -> int:
         big = self._big
-        return len(big) if big is not None else len(self._packed)
+        return (len(big) if big is not None else len(self._packed)) + len(self._pending)
 
 
 @final
@@ -166,7 +194,8 @@ class Position:
     def market_value_raw(self, mark_px_raw: int) -> int:
         q = self.signed_qty_raw
         if q % SCALE == 0:
-            return mark_px_raw * (q // SCALE) * self._multiplier  # whole units: exact and fast
+            # whole units: exact, and machine ints in compiled code
+            return exact_mul(exact_mul(mark_px_raw, q // SCALE), self._multiplier)
         if q > 0:
             return notional_raw(mark_px_raw, q, self._multiplier)
         return -notional_raw(mark_px_raw, -q, self._multiplier)
@@ -183,17 +212,19 @@ class Position:
         self.fees_raw += fee_raw
         closing = 0
         if pos != 0 and (pos > 0) != (side > 0):
-            closing = min(abs(pos), qty_raw)
+            held = pos if pos > 0 else -pos
+            closing = held if held < qty_raw else qty_raw
         opening = qty_raw - closing
         fill_notional = notional_raw(px_raw, qty_raw, mult)
         closed_trip: RoundTrip | None = None
         if closing > 0:
             close_notional = notional_raw(px_raw, closing, mult)
-            close_fee = fee_raw if opening == 0 else div_round_half_even(fee_raw * closing, qty_raw)
-            cost_removed = div_round_half_even(self.cost_raw * closing, abs(pos))
-            realized = -side * close_notional - cost_removed
+            close_fee = fee_raw if opening == 0 else _pro_rata(fee_raw, closing, qty_raw)
+            held = pos if pos > 0 else -pos
+            cost_removed = _pro_rata(self.cost_raw, closing, held)
+            realized = (close_notional if side < 0 else -close_notional) - cost_removed
             self.cost_raw -= cost_removed
-            self.signed_qty_raw = pos + side * closing
+            self.signed_qty_raw = pos + closing if side > 0 else pos - closing
             self.realized_raw += realized
             self._trip_exit_qty += closing
             self._trip_exit_notional += close_notional
@@ -207,8 +238,8 @@ class Position:
             if self.signed_qty_raw == 0:
                 self._trip_entry_ts = ts
                 self._trip_dir = side
-            self.signed_qty_raw += side * opening
-            self.cost_raw += side * fill_notional
+            self.signed_qty_raw += opening if side > 0 else -opening
+            self.cost_raw += fill_notional if side > 0 else -fill_notional
             self._trip_entry_qty += opening
             self._trip_entry_notional += fill_notional
             self._trip_fees += fee_raw
@@ -223,12 +254,8 @@ class Position:
             qty_raw=self._trip_entry_qty,
             entry_ts=self._trip_entry_ts,
             exit_ts=ts,
-            entry_px_raw=div_round_half_even(
-                self._trip_entry_notional * SCALE, self._trip_entry_qty * mult
-            ),
-            exit_px_raw=div_round_half_even(
-                self._trip_exit_notional * SCALE, self._trip_exit_qty * mult
-            ),
+            entry_px_raw=_per_unit(self._trip_entry_notional, self._trip_entry_qty, mult),
+            exit_px_raw=_per_unit(self._trip_exit_notional, self._trip_exit_qty, mult),
             gross_pnl_raw=self._trip_realized,
             fees_raw=self._trip_fees,
             currency=self.instrument.quote_currency,
@@ -290,7 +317,7 @@ class StrategyAccount:
         notional = notional_raw(px_raw, qty_raw, instrument.multiplier)
         realized_before = pos.realized_raw
         trip = pos.apply_fill(side, qty_raw, px_raw, fee_raw, ts)
-        self.cash_raw += -notional - fee_raw if side == OrderSide.BUY else notional - fee_raw
+        self.cash_raw += notional - fee_raw if side < 0 else -notional - fee_raw
         self.ledger.record(
             self._portfolio.seq, self.cash_raw, instrument.id, pos.signed_qty_raw, px_raw
         )
