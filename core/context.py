@@ -43,7 +43,7 @@ class Context:
         return self._record.history_of(instrument_id, n)
 
     def last_price(self, instrument_id: str) -> Price | None:
-        raw = self._kernel.portfolio.marks.get(instrument_id)
+        raw = self._kernel.portfolio.last_price_raw(instrument_id)
         return None if raw is None else Price(raw)
 
     def sma(self, instrument_id: str, period: int) -> Indicator:

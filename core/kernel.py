@@ -29,7 +29,7 @@ from core.indicators import EMA, RSI, SMA, Indicator
 from core.instruments import Instrument
 from core.market import Bar, QuoteTick, TradeTick
 from core.orders import LEGAL_TRANSITIONS, IllegalOrderTransition, Order
-from core.portfolio import Portfolio, StrategyAccount
+from core.portfolio import MarkCell, Portfolio, StrategyAccount
 from core.risk import Denial, RiskEngine
 from core.strategy import Strategy
 from core.values import SCALE, Money, Qty
@@ -83,9 +83,10 @@ class StrategyRecord:
 class _Route:
     """Everything one instrument's market data touches, found with one lookup per event."""
 
-    def __init__(self, instrument: Instrument, venue: Venue | None) -> None:
+    def __init__(self, instrument: Instrument, venue: Venue | None, mark: MarkCell) -> None:
         self.instrument = instrument
         self.venue = venue
+        self.mark: Final = mark
         self.indicators: list[Indicator] = []
         self.subs: list[StrategyRecord] = []
 
@@ -145,7 +146,9 @@ class Kernel:
         venue = self._venues.get(instrument.venue)
         route = self._routes.get(instrument.id)
         if route is None:
-            self._routes[instrument.id] = _Route(instrument, venue)
+            self._routes[instrument.id] = _Route(
+                instrument, venue, self.portfolio.mark_cell(instrument.id)
+            )
         else:
             route.instrument = instrument
             route.venue = venue
@@ -301,7 +304,9 @@ class Kernel:
         self._enter(bar.ts_event, venue)
         if venue is not None:
             venue.on_bar(bar)
-        self.portfolio.marks[bar.instrument_id] = bar.close_raw
+        mark = route.mark
+        mark.raw = bar.close_raw
+        mark.known = True
         if self._queue:
             self._drain()
         if route.indicators:
@@ -332,7 +337,9 @@ class Kernel:
         self._enter(quote.ts_event, venue)
         if venue is not None:
             venue.on_quote(quote)
-        self.portfolio.marks[quote.instrument_id] = (quote.bid_raw + quote.ask_raw) // 2
+        mark = route.mark
+        mark.raw = (quote.bid_raw + quote.ask_raw) // 2
+        mark.known = True
         if self._queue:
             self._drain()
         for record in route.subs:
@@ -355,7 +362,9 @@ class Kernel:
         self._enter(tick.ts_event, venue)
         if venue is not None:
             venue.on_trade(tick)
-        self.portfolio.marks[tick.instrument_id] = tick.price_raw
+        mark = route.mark
+        mark.raw = tick.price_raw
+        mark.known = True
         if self._queue:
             self._drain()
         for record in route.subs:
@@ -670,9 +679,10 @@ class Kernel:
         if isinstance(event, OrderFilled):
             self.fills_count += 1
             inst = self._instruments[order.instrument_id]
-            marks = self.portfolio.marks
-            if inst.id not in marks:  # not setdefault: that boxes the price on every fill
-                marks[inst.id] = event.last_px.raw
+            mark = self.portfolio.mark_cell(inst.id)
+            if not mark.known:  # a fill before any market data: its price is the first mark
+                mark.raw = event.last_px.raw
+                mark.known = True
             fee_raw = event.fee.raw
             if fee_raw != 0 and event.fee.currency != record.account.currency:
                 self.log(

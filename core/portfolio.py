@@ -374,13 +374,23 @@ class StrategyAccount:
 
 
 @final
+class MarkCell:
+    """The last price of one instrument. The kernel writes it on every market event: a native
+    int store, where a dict entry would box the price and rehash the key each time."""
+
+    def __init__(self) -> None:
+        self.raw = 0
+        self.known = False
+
+
+@final
 class Portfolio:
     """All sub-accounts plus the last known price of every instrument (the marks)."""
 
     def __init__(self, base_currency: str) -> None:
         self.base_currency: Final = base_currency
         self.accounts: dict[str, StrategyAccount] = {}
-        self.marks: dict[str, int] = {}
+        self._cells: dict[str, MarkCell] = {}
         self.seq = 0  # market events seen so far (the kernel counts them; ledgers key on it)
 
     def open_account(self, strategy_id: str, allocation: Money) -> StrategyAccount:
@@ -395,8 +405,26 @@ class Portfolio:
         self.accounts[strategy_id] = account
         return account
 
+    def mark_cell(self, instrument_id: str) -> MarkCell:
+        cell = self._cells.get(instrument_id)
+        if cell is None:
+            cell = MarkCell()
+            self._cells[instrument_id] = cell
+        return cell
+
     def mark(self, instrument_id: str, px_raw: int) -> None:
-        self.marks[instrument_id] = px_raw
+        cell = self.mark_cell(instrument_id)
+        cell.raw = px_raw
+        cell.known = True
+
+    def last_price_raw(self, instrument_id: str) -> int | None:
+        cell = self._cells.get(instrument_id)
+        return cell.raw if cell is not None and cell.known else None
+
+    @property
+    def marks(self) -> dict[str, int]:
+        """The known marks by instrument id (a snapshot: set them with ``mark``)."""
+        return {iid: cell.raw for iid, cell in self._cells.items() if cell.known}
 
     def total_equity_raw(self) -> int:
         marks = self.marks
