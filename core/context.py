@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final, final
 
 from core.commands import CancelOrder, ModifyOrder, SubmitOrder
-from core.enums import OrderType, TimeInForce
+from core.enums import OrderSide, OrderType, TimeInForce
 from core.indicators import Indicator
 from core.instruments import Instrument
 from core.market import Bar
@@ -108,6 +108,19 @@ class Context:
             ts_init=self._kernel.clock.now_ns(),
         )
         return self._kernel.submit(cmd)
+
+    def target_position(self, instrument_id: str, target_raw: int) -> Order | None:
+        """Send the market order that brings the signed position, counting the orders still
+        working, to ``target_raw`` (raw units; negative is short). None when already there."""
+        working = 0
+        for order in self._kernel.open_orders_of(self.strategy_id, instrument_id):
+            leaves = order.leaves_qty_raw
+            working += leaves if order.side > 0 else -leaves
+        delta = target_raw - self.position(instrument_id).signed_qty_raw - working
+        if delta == 0:
+            return None
+        side = OrderSide.BUY if delta > 0 else OrderSide.SELL
+        return self.submit_order(instrument_id, side, Qty(delta if delta > 0 else -delta))
 
     def cancel_order(self, client_order_id: str) -> bool:
         """Ask the venue to cancel; False if the order is not working any more."""

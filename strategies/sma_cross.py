@@ -21,10 +21,8 @@ from typing import Final
 
 from mypy_extensions import mypyc_attr
 
-from core.enums import OrderSide
 from core.indicators import Indicator
 from core.market import Bar
-from core.portfolio import Position
 from core.strategy import Strategy
 from core.values import Qty
 from strategies.params import check_bounds, check_instrument_id, check_quantity
@@ -71,7 +69,6 @@ class SmaCross(Strategy):
         self._allow_short: Final = config.allow_short
         # set in on_start, where the instrument and the account are known
         self._qty = Qty(0)
-        self._position: Position | None = None
 
     def on_start(self) -> None:
         ctx = self.ctx
@@ -83,8 +80,6 @@ class SmaCross(Strategy):
                 f"of {self._iid}"
             )
         self._qty = qty
-        # the account keeps one Position object per instrument for its lifetime
-        self._position = ctx.position(self._iid)
         self.fast_sma = ctx.sma(self._iid, self.config.fast)
         self.slow_sma = ctx.sma(self._iid, self.config.slow)
 
@@ -111,22 +106,6 @@ class SmaCross(Strategy):
     def on_cross(self, regime: int) -> None:
         """The fast average crossed the slow one (+1 upwards, -1 downwards): move the position."""
         if regime > 0:
-            self.move_to(self._qty.raw)
+            self.ctx.target_position(self._iid, self._qty.raw)
         else:
-            self.move_to(-self._qty.raw if self._allow_short else 0)
-
-    def move_to(self, target_raw: int) -> None:
-        """Send the market order that takes the position, counting orders still working, to
-        ``target_raw`` (signed raw quantity)."""
-        position = self._position
-        if position is None:
-            raise RuntimeError(f"{self.strategy_id}: on_start must run first (call super)")
-        working = 0
-        for order in self.ctx.open_orders(self._iid):
-            working += order.side * order.leaves_qty_raw
-        delta = target_raw - position.signed_qty_raw - working
-        if delta == 0:
-            return
-        size = delta if delta > 0 else -delta
-        qty = self._qty if size == self._qty.raw else Qty(size)
-        self.ctx.submit_order(self._iid, OrderSide.BUY if delta > 0 else OrderSide.SELL, qty)
+            self.ctx.target_position(self._iid, -self._qty.raw if self._allow_short else 0)
