@@ -282,6 +282,22 @@ class Kernel:
         market data (which catches up on its own when it gets the data)."""
         clock = self.clock
         sim = self._sim_clock
+        due = clock.next_timer_ns
+        if due != 0 and due <= ts_ns:
+            self._fire_timers(ts_ns)
+        if sim is not None:
+            sim.set_time(ts_ns)
+        venues = self._venue_list
+        if len(venues) != 1 or venues[0] is not data_venue:  # the common case needs no loop
+            for venue in venues:
+                if venue is not data_venue:
+                    venue.on_time(ts_ns)
+        if self._queue:
+            self._drain()
+
+    def _fire_timers(self, ts_ns: int) -> None:
+        clock = self.clock
+        sim = self._sim_clock
         while clock.next_timer_ns != 0 and clock.next_timer_ns <= ts_ns:
             fired = clock.pop_next(ts_ns)  # one at a time: callbacks may cancel or add timers
             if fired is None:
@@ -289,13 +305,6 @@ class Kernel:
             if sim is not None and fired.ts_event > sim.now_ns():
                 sim.set_time(fired.ts_event)  # a late alert must not move the clock back
             self._dispatch_timer(fired)
-        if sim is not None:
-            sim.set_time(ts_ns)
-        for venue in self._venue_list:
-            if venue is not data_venue:
-                venue.on_time(ts_ns)
-        if self._queue:
-            self._drain()
 
     def on_bar(self, bar: Bar) -> None:
         route = self._route_of(bar.instrument_id)
