@@ -27,7 +27,7 @@ from app.market_setup import (
     load,
     parse_date_ns,
 )
-from core.data import BarSeries, DataValidationError, QuoteSeries
+from core.data import LAYOUTS, BarSeries, DataValidationError, QuoteSeries
 from core.data.display import format_ts_ns
 from core.events import Event, OrderFilled, StrategyFaulted, StrategyLogged
 from core.feeds import Series
@@ -139,12 +139,14 @@ def _parameters(config: object) -> dict[str, str]:
     return {f.name: str(getattr(config, f.name)) for f in dataclasses.fields(config)}
 
 
-def _load_all(items: Sequence[str], start: str | None, end: str | None) -> list[Series]:
+def _load_all(
+    items: Sequence[str], start: str | None, end: str | None, layout: str = "auto"
+) -> list[Series]:
     start_ns = parse_date_ns(start, "--start") if start else None
     end_ns = parse_date_ns(end, "--end") if end else None
     series: list[Series] = []
     for item in items:
-        loaded = load(DataRequest.parse(item))
+        loaded = load(dataclasses.replace(DataRequest.parse(item), layout=layout))
         if start_ns is not None or end_ns is not None:
             # bars carry their END time; --start/--end select by when a bar BEGINS, so
             # "--start 2005-01-01" does not pick up the 2004-12-31 session
@@ -227,7 +229,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     _check_report_path(args.report)
     spec = _strategy_spec(args.strategy)
     data = args.data or ["synthetic:2520:42"]
-    series = _load_all(data, args.start, args.end)
+    series = _load_all(data, args.start, args.end, args.layout)
     _check_data_kind(spec, data, series)
     session, _, config = _build_session(args, spec, series)
     print(f"{version_text()}")
@@ -385,6 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bt.add_argument("--start", help="first date (inclusive), e.g. 2005-01-01")
     bt.add_argument("--end", help="end date (exclusive)")
+    bt.add_argument(
+        "--layout",
+        default="auto",
+        choices=["auto", *LAYOUTS],
+        metavar="NAME",
+        help="file layout when it cannot be detected: " + ", ".join(LAYOUTS),
+    )
     bt.add_argument("--report", help="write the JSON report (metrics, round trips, equity) here")
     bt.add_argument(
         "--equity-points", type=int, default=5000, help="equity samples in the report (0: all)"

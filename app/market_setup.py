@@ -150,6 +150,7 @@ class DataRequest:
     instrument_id: str | None = None
     synthetic_bars: int = 0
     seed: int = 42
+    layout: str = "auto"
     period_s: int = 86_400
 
     @staticmethod
@@ -187,7 +188,7 @@ def load(request: DataRequest) -> Series:
         )
     if not request.path.exists():
         raise SettingsError(f"data file not found: {request.path}")
-    return load_series(request.path, instrument_id=request.instrument_id)
+    return load_series(request.path, instrument_id=request.instrument_id, layout=request.layout)
 
 
 @dataclass(frozen=True, kw_only=True)

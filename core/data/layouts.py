@@ -90,7 +90,8 @@ def default_instrument_id(source: TextSource) -> str:
     symbol = tokens[0] if tokens else ""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", symbol):
         raise ValueError(
-            f"cannot derive an instrument id from the name {source.name!r}; pass instrument_id="
+            f"cannot derive an instrument id from the name {source.name!r}; name it "
+            "(FILE@SYMBOL.VENUE on the command line, instrument_id= in Python)"
         )
     return f"{symbol.upper()}.SIM"
 
@@ -145,6 +146,7 @@ def _detect_backtrader(source: TextSource) -> str:
         return "backtrader_intraday" if has_time else "backtrader_daily"
     raise DataValidationError(
         source.name,
-        f"cannot detect the layout from the header {lines[0]!r}; pass layout=",
+        f"cannot detect the layout from the header {lines[0]!r}: a backtrader file starts "
+        "with Date (bars) or Datetime (ticks)",
         line=1,
     )

@@ -259,7 +259,8 @@ def test_file_of_unknown_layout(
     path = write_file("notes.csv", "hello,world\n1,2\n")
     expect_error(
         ["backtest", "sma_cross", "--data", str(path)],
-        "notes.csv line 1: cannot detect the layout from the header 'hello,world'; pass layout=",
+        "notes.csv line 1: cannot detect the layout from the header 'hello,world': a "
+        "backtrader file starts with Date (bars) or Datetime (ticks)",
     )
 
 

@@ -134,7 +134,8 @@ def test_undetectable_layout(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as caught:
         load_bars(path)
     assert str(caught.value) == (
-        "prices.csv line 1: cannot detect the layout from the header 'when,price'; pass layout="
+        "prices.csv line 1: cannot detect the layout from the header 'when,price': a "
+        "backtrader file starts with Date (bars) or Datetime (ticks)"
     )
 
 
