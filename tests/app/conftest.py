@@ -39,20 +39,6 @@ def pytest_report_header() -> str:
 
 
 # data -------------------------------------------------------------------------------------------
-def _shared_data_dir() -> Path:
-    configured = os.environ.get("TRADEBENCH_SHARED_DATA")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The third-party sample data (see its README); read in place, never copied."""
-    root = _shared_data_dir()
-    if not (root / "README.md").is_file():
-        pytest.skip(f"shared market data not found at {root} (set TRADEBENCH_SHARED_DATA)")
-    return root
 
 
 @pytest.fixture(scope="session")

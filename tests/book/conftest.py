@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,22 +21,6 @@ BINANCE_FILES = (
     "hftbacktest/binance_spot_btcusdt_20240808_stream.gz",
     "hftbacktest/binance_spot_btcusdt_20240809_stream.gz",
 )
-
-
-def _shared_data_dir() -> Path:
-    configured = os.environ.get("TRADEBENCH_SHARED_DATA")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The third-party sample data (see its README); never copied into the repository."""
-    root = _shared_data_dir()
-    if not (root / "README.md").is_file():
-        pytest.skip(f"shared market data not found at {root} (set TRADEBENCH_SHARED_DATA)")
-    return root
 
 
 @pytest.fixture(scope="session")
