@@ -32,8 +32,8 @@ from core.data.display import format_ts_ns
 from core.events import Event, OrderFilled, StrategyFaulted, StrategyLogged
 from core.feeds import Series
 from core.kernel import Kernel
-from core.metrics import format_table, iso_utc
-from core.reports import build_report, dumps
+from core.metrics import iso_utc
+from core.reports import build_report, dumps, format_table
 from core.session import BacktestResult, TradingSession
 from core.values import InvalidValue, Money
 from strategies import (

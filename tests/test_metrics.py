@@ -20,12 +20,11 @@ from core.metrics import (
     drawdown_series,
     equity_curve,
     exact_text,
-    format_table,
     iso_utc,
     round_significant,
-    round_trips_to_rows,
 )
 from core.portfolio import RoundTrip
+from core.reports import format_table, round_trips_to_rows
 from core.values import SCALE, Money
 
 D0 = 1_704_067_200 * 10**9  # 2024-01-01T00:00:00Z, a Monday

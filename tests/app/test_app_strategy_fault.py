@@ -11,7 +11,7 @@ from core.data import generate_bars
 from core.enums import StrategyStatus
 from core.events import Event, OrderCanceled, StrategyFaulted
 from core.instruments import Instrument
-from core.metrics import round_trips_to_rows
+from core.reports import round_trips_to_rows
 from strategies.sma_cross import SmaCross, SmaCrossConfig
 
 DAY_NS = 86_400_000_000_000
