@@ -46,19 +46,18 @@ class SMA(Indicator):
     def ready(self) -> bool:
         return self._count >= self.period
 
-    def _add(self, v: float) -> None:
-        s = self._sum
-        t = s + v
-        if abs(s) >= abs(v):
-            self._compensation += (s - t) + v
-        else:
-            self._compensation += (v - t) + s
-        self._sum = t
-
     def update(self, x: float) -> float:
         i = self._i
-        self._add(x)
-        self._add(-self._window[i])
+        # two Neumaier steps, inlined (this runs for every bar of every shared SMA): + x, - old
+        s = self._sum
+        c = self._compensation
+        t = s + x
+        c += (s - t) + x if abs(s) >= abs(x) else (x - t) + s
+        old = -self._window[i]
+        s = t + old
+        c += (t - s) + old if abs(t) >= abs(old) else (old - s) + t
+        self._sum = s
+        self._compensation = c
         self._window[i] = x
         self._i = i + 1 if i + 1 < self.period else 0
         if self._count < self.period:

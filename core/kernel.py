@@ -307,7 +307,9 @@ class Kernel:
             self._dispatch_timer(fired)
 
     def on_bar(self, bar: Bar) -> None:
-        route = self._route_of(bar.instrument_id)
+        route = self._last_route  # inlined _route_of: bars come in runs of one instrument
+        if route is None or route.instrument.id != bar.instrument_id:
+            route = self._route_of(bar.instrument_id)
         venue = route.venue
         self.portfolio.seq += 1
         self._enter(bar.ts_event, venue)
@@ -351,18 +353,19 @@ class Kernel:
         mark.known = True
         if self._queue:
             self._drain()
-        for record in route.subs:
-            if record.status != RUNNING:
-                continue
-            self._in_callback += 1
-            try:
-                record.strategy.on_quote(quote)
-            except Exception as exc:
-                self._fault(record, exc)
-            finally:
-                self._in_callback -= 1
-            if self._queue:
-                self._drain()
+        self._in_callback += 1
+        try:
+            for record in route.subs:
+                if record.status != RUNNING:
+                    continue
+                try:
+                    record.strategy.on_quote(quote)
+                except Exception as exc:
+                    self._fault(record, exc)
+                if self._queue:
+                    self._drain()
+        finally:
+            self._in_callback -= 1
 
     def on_trade(self, tick: TradeTick) -> None:
         route = self._route_of(tick.instrument_id)
@@ -376,18 +379,19 @@ class Kernel:
         mark.known = True
         if self._queue:
             self._drain()
-        for record in route.subs:
-            if record.status != RUNNING:
-                continue
-            self._in_callback += 1
-            try:
-                record.strategy.on_trade_tick(tick)
-            except Exception as exc:
-                self._fault(record, exc)
-            finally:
-                self._in_callback -= 1
-            if self._queue:
-                self._drain()
+        self._in_callback += 1
+        try:
+            for record in route.subs:
+                if record.status != RUNNING:
+                    continue
+                try:
+                    record.strategy.on_trade_tick(tick)
+                except Exception as exc:
+                    self._fault(record, exc)
+                if self._queue:
+                    self._drain()
+        finally:
+            self._in_callback -= 1
 
     def on_data(self, data: Bar | QuoteTick | TradeTick) -> None:
         """Any market-data object (live feeds); backtests call the typed entry points."""
