@@ -84,10 +84,28 @@ class Replayer:
             ts = chunk.ts
             while end < len(ts) and ts[end] <= until_ts:
                 end += 1
+        start = chunk.pos
         kind = chunk.kind
-        for i in range(chunk.pos, end):
-            self._dispatch(chunk, kind, i)
+        if kind == BARS:
+            # the hot loops of a backtest, kept free of per-event calls and branches
+            kernel = self.kernel
+            iid = chunk.instrument_id
+            ts, o, h, lo, c, v = chunk.ts, chunk.c1, chunk.c2, chunk.c3, chunk.c4, chunk.c5
+            for i in range(start, end):
+                kernel.on_bar(Bar(iid, ts[i], o[i], h[i], lo[i], c[i], v[i]))
+        elif kind == QUOTES:
+            kernel = self.kernel
+            iid = chunk.instrument_id
+            ts, bid, ask, bsz, asz = chunk.ts, chunk.c1, chunk.c2, chunk.c3, chunk.c4
+            for i in range(start, end):
+                kernel.on_quote(QuoteTick(iid, ts[i], bid[i], ask[i], bsz[i], asz[i]))
+        else:
+            for i in range(start, end):
+                self._dispatch(chunk, kind, i)
         chunk.pos = end
+        if end > start:
+            self.events += end - start
+            self.last_ts = chunk.ts[end - 1]
 
     def replay_merged(
         self, chunks: list[ColumnChunk], order: list[int], start: int = 0, until_ts: int = -1
@@ -104,6 +122,8 @@ class Replayer:
                 return j
             self._dispatch(chunk, chunk.kind, i)
             chunk.pos = i + 1
+            self.events += 1
+            self.last_ts = chunk.ts[i]
             j += 1
         return n
 
@@ -132,5 +152,3 @@ class Replayer:
             kernel.on_trade(
                 TradeTick(chunk.instrument_id, ts, chunk.c1[i], chunk.c2[i], chunk.c3[i])
             )
-        self.events += 1
-        self.last_ts = ts
