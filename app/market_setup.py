@@ -7,7 +7,7 @@ same thing. Every parse error is one line that says what was expected.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -199,7 +199,6 @@ class InstrumentSettings:
     lot: str = "1"
     multiplier: int = 1
     currency: str = "USD"
-    overrides: dict[str, str] = field(default_factory=dict)
 
     def for_series(self, series: Series) -> Instrument:
         tick = Price.parse(self.tick) if self.tick else Price(implied_tick_raw(series))
