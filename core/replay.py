@@ -14,6 +14,7 @@ from core.market import Bar, QuoteTick, TradeTick
 BARS: Final = 1
 QUOTES: Final = 2
 TRADES: Final = 3
+BOOK: Final = 4
 
 
 @final
@@ -21,7 +22,9 @@ class ColumnChunk:
     """A run of events of one kind for one instrument, as parallel int lists.
 
     bars: c1..c5 = open, high, low, close, volume; quotes: bid, ask, bid size, ask size;
-    trades: price, size, aggressor (c4, c5 unused and empty).
+    trades: price, size, aggressor (c4, c5 unused and empty); book (L2 level changes, see
+    ``core.book.BookDelta``): side (1 bid, -1 ask), price, new level size (0 deletes the level),
+    sequence (rows sharing a sequence are one venue update, applied together), c5 unused.
     """
 
     def __init__(
