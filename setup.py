@@ -19,8 +19,10 @@ INTERPRETED = {
     "core/session.py",
     "core/live.py",
     "core/reports.py",
+    "core/riskconfig.py",
     "venues/__init__.py",
     "venues/simulated/__init__.py",
+    "venues/orderbook/__init__.py",
     "strategies/__init__.py",
     "strategies/registry.py",
 }
@@ -30,6 +32,7 @@ def compiled_modules() -> list[str]:
     files = [
         *sorted(HERE.glob("core/*.py")),
         *sorted(HERE.glob("venues/simulated/*.py")),
+        *sorted(HERE.glob("venues/orderbook/*.py")),
         *sorted(HERE.glob("strategies/*.py")),
     ]
     rel = [str(f.relative_to(HERE)) for f in files]

@@ -7,6 +7,21 @@ B  2,000,000 quote ticks, EMA(10)/EMA(30) of the mid, same logic, fills at the t
 C  the sweep of A over fast 5..50 step 5 x slow 20..200 step 20 (fast < slow: 90 runs) on both
    cores: each core runs 45 strategies side by side in one pass over the bars, sharing the
    engine-maintained SMAs.
+AR, BR  A and B with every built-in risk rule on (max quantity, max notional, max position,
+   price collar, order rate, duplicate guard, capital allocation), a total and an intraday
+   drawdown breaker per strategy and globally (wide enough not to trip: the report must equal
+   A's / B's), and the SQLite journal writing every order, fill and round trip (batched, writer
+   process). The wall time includes waiting for the journal's last commit.
+D  L2 book replay: 10,000,000 book level changes of the synthetic market (``core.data.marketgen``,
+   seed 9) and its trades, through the kernel into the order-book venue and the market maker
+   (1 lot each side, 2 ticks from the mid, inventory 10 lots, maker rebate 0.2 bp, taker 1 bp);
+   events are book rows plus trades.
+DB the Binance BTCUSDT sample (``../shared/data/hftbacktest``, or ``TRADEBENCH_SHARED_DATA``):
+   its synchronised book and trades end to end with the market maker on the order-book venue
+   (parsing is setup, not timed).
+G  the synthetic market generator (``core.data.marketgen``): 10,000,000 ticks (quotes and
+   trades, regime model, seed 5) with bars and the L2 book; events are ticks (no strategy runs:
+   0 round trips); the digest covers every generated column.
 
 Everything goes through the public engine: strategy -> context -> risk -> order state machine ->
 simulated venue -> portfolio, and the numbers come from the metrics code the CLI uses.
@@ -35,6 +50,8 @@ NS_PER_MINUTE = 60_000_000_000
 NS_PER_DAY = 86_400_000_000_000
 BARS_A = 1_000_000
 QUOTES_B = 2_000_000
+TICKS_G = 10_000_000
+BOOK_ROWS_D = 10_000_000
 SWEEP = [(f, s) for f in range(5, 51, 5) for s in range(20, 201, 20) if f < s]
 CASH = "1000000"
 
@@ -83,23 +100,86 @@ def _row(workload: str, events: int, wall: float, result: Any, setup_s: float) -
         "trades": metrics.round_trip_count,
         "fills": result.fills,
         "final_pnl": str(metrics.net_profit.as_decimal().normalize()),
-        "report_sha256": _report_digest(result, workload),
+        # AR/BR must give exactly A's/B's report: same digest
+        "report_sha256": _report_digest(result, workload[0]),
     }
 
 
-def workload_a(scale: float) -> Row:
+class _Guarded:
+    """The risk stack and the journal of the AR/BR workloads, around one backtest."""
+
+    def __init__(self, session: Any) -> None:
+        import tempfile
+
+        from core.enums import TradingState
+        from core.journal import SqliteJournal
+        from core.risk import DrawdownBreaker
+        from core.riskrules import (
+            CapitalAllocation,
+            DuplicateGuard,
+            MaxOrderNotional,
+            MaxOrderQty,
+            MaxPosition,
+            OrderRateLimit,
+            PriceCollar,
+        )
+        from core.values import Qty
+
+        kernel = session.kernel
+        control = kernel.control
+        for rule in (
+            MaxOrderQty(Qty.of(1000)),
+            MaxOrderNotional(Money.parse("1000000", "USD")),
+            MaxPosition(Qty.of(1000)),
+            PriceCollar(500),
+            OrderRateLimit(1000, 1_000_000_000),
+            DuplicateGuard(),
+            CapitalAllocation(5_000),
+        ):
+            control.set_rule(rule, "bench", "risk on")
+        halt, reduce = TradingState.HALTED, TradingState.REDUCING
+        for record in kernel.records:
+            sid = record.strategy_id
+            control.set_breaker(
+                DrawdownBreaker(f"{sid}-total", sid, action=halt, limit_bps=9_000), "bench", "on"
+            )
+            control.set_breaker(
+                DrawdownBreaker(f"{sid}-day", sid, action=reduce, limit_bps=6_000, intraday=True),
+                "bench",
+                "on",
+            )
+        control.set_breaker(
+            DrawdownBreaker("all-total", "", action=halt, limit_bps=9_000), "bench", "on"
+        )
+        self._folder = tempfile.TemporaryDirectory(prefix="tradebench-bench-")
+        self.journal = SqliteJournal(Path(self._folder.name) / "journal.sqlite")
+        self.journal.begin_run("backtest", kernel=kernel, label="bench")
+
+    def finish(self, result: Any) -> float:
+        """End the journal's run; the seconds it took (the last batches and round trips)."""
+        t0 = time.perf_counter()
+        self.journal.end_run(result)
+        self.journal.close()
+        spent = time.perf_counter() - t0
+        self._folder.cleanup()
+        return spent
+
+
+def workload_a(scale: float, guarded: bool = False) -> Row:
     from strategies.sma_cross import SmaCross, SmaCrossConfig
 
     t0 = time.perf_counter()
     session, bars = _bar_session(max(1000, int(BARS_A * scale)))
     strategy = SmaCross(SmaCrossConfig(instrument_id="SYN.SIM", fast=10, slow=30, qty=100))
     session.add_strategy(strategy, Money.parse(CASH, "USD"))
+    guard = _Guarded(session) if guarded else None
     setup = time.perf_counter() - t0
     result = session.run_backtest([bars])
-    return _row("A", result.events, result.wall_s, result, setup)
+    wall = result.wall_s + (guard.finish(result) if guard is not None else 0.0)
+    return _row("AR" if guarded else "A", result.events, wall, result, setup)
 
 
-def workload_b(scale: float) -> Row:
+def workload_b(scale: float, guarded: bool = False) -> Row:
     from core.data import generate_quotes
     from core.instruments import equity
     from core.session import TradingSession
@@ -115,10 +195,12 @@ def workload_b(scale: float) -> Row:
     session = TradingSession(instruments=[instrument], venues=[venue])
     strategy = EmaCross(EmaCrossConfig(instrument_id=instrument.id, fast=10, slow=30, qty=100))
     session.add_strategy(strategy, Money.parse(CASH, "USD"))
+    guard = _Guarded(session) if guarded else None
     setup = time.perf_counter() - t0
     # one equity sample per minute of quotes: the curve a report needs, not one per tick
     result = session.run_backtest([quotes], equity_every_ns=NS_PER_MINUTE)
-    return _row("B", result.events, result.wall_s, result, setup)
+    wall = result.wall_s + (guard.finish(result) if guard is not None else 0.0)
+    return _row("BR" if guarded else "B", result.events, wall, result, setup)
 
 
 @dataclass(frozen=True)
@@ -182,7 +264,131 @@ def workload_c(scale: float) -> Row:
     }
 
 
-WORKLOADS = {"A": workload_a, "B": workload_b, "C": workload_c}
+def workload_ar(scale: float) -> Row:
+    return workload_a(scale, guarded=True)
+
+
+def workload_br(scale: float) -> Row:
+    return workload_b(scale, guarded=True)
+
+
+def workload_g(scale: float) -> Row:
+    import core
+    from core.data.marketgen import MarketModel, generate_market
+
+    ticks = max(10_000, int(TICKS_G * scale))
+    # the regime path makes the count vary by a few per cent: aim 5 % above the target
+    model = MarketModel(duration_s=1.05 * ticks / MarketModel().ticks_per_s())
+    t0 = time.perf_counter()
+    market = generate_market(model, seed=5)
+    wall = time.perf_counter() - t0
+    quotes, trades, book = market.quotes, market.trades, market.book_events()
+    digest = hashlib.sha256()
+    for column in (
+        quotes.ts_event, quotes.bid, quotes.ask, quotes.bid_size, quotes.ask_size,
+        trades.ts_event, trades.price, trades.size, trades.aggressor,
+        book.ts, book.side, book.price, book.size, book.sequence,
+    ):  # fmt: skip
+        digest.update(column)
+    return {
+        "workload": "G",
+        "compiled": core.COMPILED,
+        "events": market.ticks,
+        "wall_s": round(wall, 3),
+        "events_per_s": round(market.ticks / wall),
+        "setup_s": None,
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "trades": 0,  # round trips: no strategy runs
+        "fills": None,
+        "final_pnl": f"{len(quotes):,} quotes + {len(trades):,} trades, {len(book):,} book rows, "
+        f"{len(market.bars):,} bars",
+        "report_sha256": digest.hexdigest()[:16],
+    }
+
+
+def _book_session(instrument: Any, params: dict[str, Any]) -> Any:
+    from core.session import TradingSession
+    from strategies.market_maker import MarketMaker, MarketMakerConfig
+    from venues.orderbook import OrderBookVenue
+    from venues.simulated import MakerTakerFee
+
+    venue = OrderBookVenue(
+        instrument.venue, instruments=[instrument], fees=MakerTakerFee("-0.2", "1")
+    )
+    session = TradingSession(
+        instruments=[instrument], venues=[venue], base_currency=instrument.quote_currency
+    )
+    config = MarketMakerConfig(instrument_id=instrument.id, **params)
+    session.add_strategy(MarketMaker(config), Money.parse(CASH, instrument.quote_currency))
+    return session
+
+
+def _synthetic_book(rows: int) -> tuple[Any, Any]:
+    """``rows`` book level changes (whole updates) of the synthetic market as a ``BookSeries``,
+    and the market's trades over the same time."""
+    from core.data import book_series_of_market
+    from core.data.marketgen import MarketModel, generate_market
+
+    base = MarketModel()
+    events_per_s = base.ticks_per_s() / (1 + base.trade_probability)
+    # about 1.8 book rows per event: aim some 10 % above the target
+    market = generate_market(MarketModel(duration_s=0.6 * rows / events_per_s), seed=9)
+    book = book_series_of_market(market, rows)
+    return book, market.trades.slice_time(None, int(book.ts_event[-1]) + 1)
+
+
+def workload_d(scale: float) -> Row:
+    from core.instruments import equity
+
+    t0 = time.perf_counter()
+    book, trades = _synthetic_book(max(10_000, int(BOOK_ROWS_D * scale)))
+    session = _book_session(equity("SYN", "SIM"), {"qty": 1, "max_position": 10, "half_spread": 2})
+    setup = time.perf_counter() - t0
+    result = session.run_backtest([book, trades], equity_every_ns=NS_PER_MINUTE)
+    row = _row("D", result.events, result.wall_s, result, setup)
+    row["final_pnl"] += f" ({len(book):,} book rows + {len(trades):,} trades)"
+    return row
+
+
+def workload_db(scale: float) -> Row:
+    from core.data import book_series_from_events, load_binance_trades, replay_book
+    from core.data.binance import read_binance_stream
+    from core.instruments import Instrument
+    from core.values import Price, Qty
+
+    root = Path(os.environ.get("TRADEBENCH_SHARED_DATA", "../shared/data")) / "hftbacktest"
+    paths = sorted(root.glob("binance_spot_btcusdt_*_stream.gz"))
+    if not paths:
+        raise SystemExit(f"the Binance sample is not in {root} (set TRADEBENCH_SHARED_DATA)")
+    t0 = time.perf_counter()
+    stream = read_binance_stream(paths)
+    book = book_series_from_events(replay_book(stream))
+    trades = load_binance_trades(stream)
+    instrument = Instrument(
+        instrument_id=book.instrument_id,
+        tick_size=Price.parse("0.01"),
+        lot_size=Qty.parse("0.00001"),
+        quote_currency="USDT",
+    )
+    params = {"qty": "0.001", "max_position": "0.005", "half_spread": 1}
+    session = _book_session(instrument, params)
+    setup = time.perf_counter() - t0
+    result = session.run_backtest([book, trades])
+    row = _row("DB", result.events, result.wall_s, result, setup)
+    row["final_pnl"] += f" USDT ({len(book):,} book rows + {len(trades):,} trades)"
+    return row
+
+
+WORKLOADS = {
+    "A": workload_a,
+    "B": workload_b,
+    "C": workload_c,
+    "AR": workload_ar,
+    "BR": workload_br,
+    "G": workload_g,
+    "D": workload_d,
+    "DB": workload_db,
+}
 
 
 def _package_root() -> str:
@@ -229,7 +435,9 @@ def format_rows(rows: Sequence[Row]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tradebench bench", description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--workloads", default="A,B,C", help="comma list of A, B, C")
+    parser.add_argument(
+        "--workloads", default="A,B,C,AR,BR", help=f"comma list of {', '.join(WORKLOADS)}"
+    )
     parser.add_argument(
         "--engine",
         choices=("both", "compiled", "pure"),
@@ -248,7 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     for workload in [w.strip().upper() for w in args.workloads.split(",") if w.strip()]:
         if workload not in WORKLOADS:
-            parser.error(f"unknown workload {workload!r}; choose from A, B, C")
+            parser.error(f"unknown workload {workload!r}; choose from {', '.join(WORKLOADS)}")
         for pure in engines:
             if not pure and not core.COMPILED:
                 continue

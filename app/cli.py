@@ -16,24 +16,30 @@ from itertools import pairwise
 from pathlib import Path
 
 import core
+from app import generate_cmd, journal_cmd
 from app.market_setup import (
     FEE_HELP,
     FILL_HELP,
+    QUEUE_HELP,
     SLIPPAGE_HELP,
+    VENUE_HELP,
     DataRequest,
     InstrumentSettings,
     SettingsError,
     VenueSettings,
     load,
+    load_parts,
     parse_date_ns,
 )
-from core.data import LAYOUTS, BarSeries, DataValidationError, QuoteSeries
+from core.data import LAYOUTS, BarSeries, BookSeries, DataValidationError, QuoteSeries
 from core.data.display import format_ts_ns
 from core.events import Event, OrderFilled, StrategyFaulted, StrategyLogged
 from core.feeds import Series
+from core.journal import JournalError, SqliteJournal, default_journal_path
 from core.kernel import Kernel
 from core.metrics import iso_utc
 from core.reports import build_report, dumps, format_table
+from core.riskconfig import apply_risk_config, load_risk_config
 from core.session import BacktestResult, TradingSession
 from core.values import InvalidValue, Money
 from strategies import (
@@ -44,6 +50,7 @@ from strategies import (
     parse_param_assignments,
     template,
 )
+from venues.orderbook import OrderBookVenue
 
 PAPER_QUOTE_INTERVAL_S = 0.05
 
@@ -85,6 +92,14 @@ def _add_market_options(p: argparse.ArgumentParser) -> None:
         help="max share of each bar's volume our orders may take, or 'none' (default 0.1)",
     )
     p.add_argument("--latency-ms", type=float, default=0.0, help="order/cancel latency in ms")
+    p.add_argument("--venue", default="sim", help=f"venue kind: {VENUE_HELP} (default sim)")
+    p.add_argument(
+        "--feed-latency-ms",
+        type=float,
+        default=0.0,
+        help="book venue: how late the strategy sees the book, in ms",
+    )
+    p.add_argument("--queue-model", default="proportional", help=f"book venue: {QUEUE_HELP}")
     p.add_argument("--tick", help="price tick (default: implied by the data)")
     p.add_argument("--lot", default="1", help="lot size (default 1)")
     p.add_argument("--multiplier", type=int, default=1, help="contract multiplier (default 1)")
@@ -106,6 +121,9 @@ def _venue_settings(args: argparse.Namespace) -> VenueSettings:
         fill=args.fill,
         participation=participation,
         latency_ms=args.latency_ms,
+        venue=args.venue,
+        feed_latency_ms=args.feed_latency_ms,
+        queue_model=args.queue_model,
     )
 
 
@@ -122,13 +140,38 @@ def _build_session(
         if s.instrument_id not in seen:
             seen.add(s.instrument_id)
             instruments.append(settings.for_series(s))
-    venue = _venue_settings(args).build(instruments)
-    session = TradingSession(instruments=instruments, venues=[venue], base_currency=args.currency)
+    venues = _venue_settings(args).build_all(instruments)
+    with_book = {s.instrument_id for s in series if isinstance(s, BookSeries)}
+    for inst in instruments:
+        if inst.id not in with_book and any(
+            v.name == inst.venue and isinstance(v, OrderBookVenue) for v in venues
+        ):
+            raise CliError(
+                f"{inst.id} trades on the book venue but has no L2 book data "
+                "(give it with --data binance:FILE[,FILE...])"
+            )
+    session = TradingSession(instruments=instruments, venues=venues, base_currency=args.currency)
     ids = [inst.id for inst in instruments]
     config = build_config(spec, ids, parse_param_assignments(args.param))
     strategy = build_strategy(spec, config, spec.name)
     session.add_strategy(strategy, _cash(args.cash, args.currency))
+    if args.risk:
+        load_risk_config(args.risk)  # a bad file is reported before anything runs
     return session, ids, config
+
+
+def _apply_risk(args: argparse.Namespace, session: TradingSession) -> None:
+    """Install ``--risk`` once the journal listens, so it records the settings too."""
+    if args.risk:
+        config = load_risk_config(args.risk)
+        apply_risk_config(session.kernel, config, who="cli", reason=f"--risk {args.risk}")
+
+
+def _open_journal(args: argparse.Namespace) -> SqliteJournal | None:
+    """The run's journal (``--journal``, or the default file), unless ``--no-journal``."""
+    if args.no_journal:
+        return None
+    return SqliteJournal(Path(args.journal).expanduser() if args.journal else None)
 
 
 def _parameters(config: object) -> dict[str, str]:
@@ -141,12 +184,19 @@ def _parameters(config: object) -> dict[str, str]:
 
 def _load_all(
     items: Sequence[str], start: str | None, end: str | None, layout: str = "auto"
-) -> list[Series]:
+) -> tuple[list[str], list[Series]]:
+    """The series of every data input, each with the input it came from (a Binance
+    recording gives two: its book and its trades)."""
     start_ns = parse_date_ns(start, "--start") if start else None
     end_ns = parse_date_ns(end, "--end") if end else None
+    sources: list[str] = []
     series: list[Series] = []
-    for item in items:
-        loaded = load(dataclasses.replace(DataRequest.parse(item), layout=layout))
+    loaded_parts = [
+        (item, part)
+        for item in items
+        for part in load_parts(dataclasses.replace(DataRequest.parse(item), layout=layout))
+    ]
+    for item, loaded in loaded_parts:
         if start_ns is not None or end_ns is not None:
             # bars carry their END time; --start/--end select by when a bar BEGINS, so
             # "--start 2005-01-01" does not pick up the 2004-12-31 session
@@ -157,9 +207,10 @@ def _load_all(
             )
         if len(loaded) == 0:
             raise CliError(f"{item}: no data between {start or 'the start'} and {end or 'the end'}")
+        sources.append(item)
         series.append(loaded)
-    _check_no_overlap(items, series)
-    return series
+    _check_no_overlap(sources, series)
+    return sources, series
 
 
 def _kind_of(series: Series) -> str:
@@ -167,6 +218,8 @@ def _kind_of(series: Series) -> str:
         return "bars"
     if isinstance(series, QuoteSeries):
         return "quotes"
+    if isinstance(series, BookSeries):
+        return "book"
     return "trade ticks"
 
 
@@ -191,6 +244,14 @@ def _check_no_overlap(items: Sequence[str], series: Sequence[Series]) -> None:
 def _check_data_kind(spec: TemplateSpec, items: Sequence[str], series: Sequence[Series]) -> None:
     """A bar strategy fed quotes would run without a single trade: say so instead."""
     if spec.data_kind == "any":
+        return
+    if spec.data_kind == "book":  # trade ticks may come beside the book
+        if not any(isinstance(s, BookSeries) for s in series):
+            raise CliError(
+                f"{spec.name} needs L2 book data (--data binance:FILE[,FILE...]), "
+                f"but {', '.join(dict.fromkeys(DataRequest.parse(i).describe() for i in items))} "
+                "holds none"
+            )
         return
     for item, s in zip(items, series, strict=True):
         kind = _kind_of(s)
@@ -229,12 +290,64 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     _check_report_path(args.report)
     spec = _strategy_spec(args.strategy)
     data = args.data or ["synthetic:2520:42"]
-    series = _load_all(data, args.start, args.end, args.layout)
-    _check_data_kind(spec, data, series)
+    items, series = _load_all(data, args.start, args.end, args.layout)
+    if not args.every_tick:  # every tick: the feed holds quotes and trades beside the bars
+        _check_data_kind(spec, items, series)
     session, _, config = _build_session(args, spec, series)
     print(f"{version_text()}")
     print(f"backtest {spec.name} on {', '.join(DataRequest.parse(d).describe() for d in data)}")
-    result = session.run_backtest(series, periods_per_year=args.periods_per_year)
+    sources = [
+        {
+            "source": DataRequest.parse(d).describe(),
+            "instrument": s.instrument_id,
+            "rows": len(s),
+            "first_ts": int(s.ts_event[0]),
+            "last_ts": int(s.ts_event[-1]),
+        }
+        for d, s in zip(items, series, strict=True)
+    ]
+    settings = {
+        "cash": args.cash,
+        "currency": args.currency,
+        "fee": args.fee,
+        "slippage": args.slippage,
+        "fill": args.fill,
+        "participation": str(args.participation),
+        "latency_ms": args.latency_ms,
+    }
+    if args.venue != "sim":
+        settings |= {
+            "venue": args.venue,
+            "feed_latency_ms": args.feed_latency_ms,
+            "queue_model": args.queue_model,
+        }
+    if args.risk:
+        settings["risk"] = args.risk
+    if args.every_tick:
+        settings["every_tick"] = f"{args.ticks_per_bar:g} trades/bar, seed {args.tick_seed}"
+    journal = _open_journal(args)
+    run_id = 0
+    try:
+        if journal is not None:
+            run_id = journal.begin_run(
+                "backtest",
+                kernel=session.kernel,
+                label=spec.name,
+                parameters=_parameters(config),
+                data=sources,
+                settings=settings,
+            )
+        _apply_risk(args, session)
+        result = session.run_backtest(
+            generate_cmd.backtest_series(args, session, series),
+            periods_per_year=args.periods_per_year,
+        )
+        if journal is not None:
+            journal.end_run(result, equity_points=args.equity_points)
+            print(f"journaled as run {run_id} in {journal.path}")
+    finally:
+        if journal is not None:
+            journal.close()
     _print_result(result)
     faults = _report_faults(session.kernel)
     if args.report:
@@ -242,32 +355,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             result,
             strategy=spec.name,
             parameters=_parameters(config),
-            data=[
-                {
-                    "source": DataRequest.parse(d).describe(),
-                    "instrument": s.instrument_id,
-                    "rows": len(s),
-                    "first_ts": int(s.ts_event[0]),
-                    "last_ts": int(s.ts_event[-1]),
-                }
-                for d, s in zip(data, series, strict=True)
-            ],
-            settings={
-                "cash": args.cash,
-                "currency": args.currency,
-                "fee": args.fee,
-                "slippage": args.slippage,
-                "fill": args.fill,
-                "participation": str(args.participation),
-                "latency_ms": args.latency_ms,
-            },
+            data=sources,
+            settings=settings,
             equity_points=args.equity_points,
+            faults=[(f.strategy_id, f.ts_event, f.error) for f in faults],
         )
-        # no traceback here: its file paths differ between machines, the report must not
-        report["faults"] = [
-            {"strategy": f.strategy_id, "time": iso_utc(f.ts_event), "error": f.error}
-            for f in faults
-        ]
         try:
             Path(args.report).write_text(dumps(report), encoding="utf-8")
         except OSError as exc:
@@ -307,9 +399,13 @@ def cmd_paper(args: argparse.Namespace) -> int:
         if not math.isfinite(value) or value <= 0:
             raise CliError(f"{option} must be a positive number, got {value:g}")
     spec = _strategy_spec(args.strategy)
+    if args.replay and args.scenario:
+        raise CliError("--replay and --scenario are two different feeds: choose one")
     if args.replay:
-        series = _load_all([args.replay], None, None)
-        _check_data_kind(spec, [args.replay], series)
+        items, series = _load_all([args.replay], None, None)
+        _check_data_kind(spec, items, series)
+    elif args.scenario:
+        series = generate_cmd.paper_market(args).series()
     else:
         iid = args.instrument
         series = [load(DataRequest(synthetic_bars=2, seed=args.seed, instrument_id=iid))]
@@ -317,7 +413,7 @@ def cmd_paper(args: argparse.Namespace) -> int:
     instrument = session.kernel.instrument(instrument_ids[0])
     feed = (
         RecordedFeed(series, speed=args.speed)
-        if args.replay
+        if args.replay or args.scenario
         else SyntheticLiveFeed(
             instrument,
             seed=args.seed,
@@ -329,11 +425,27 @@ def cmd_paper(args: argparse.Namespace) -> int:
     session.kernel.add_listener(_FillPrinter())
     print(version_text())
     print(f"paper trading {spec.name} on {instrument.id} for {args.duration:g} s (Ctrl+C stops)")
+    journal = _open_journal(args)
     try:
-        asyncio.run(session.run_paper(feed, duration_s=args.duration))
-    except KeyboardInterrupt:
-        print("stopped")
-    session.kernel.stop()
+        if journal is not None:
+            if args.resume:
+                run_id = _resume_paper(journal, session)
+            else:
+                run_id = journal.begin_run("paper", kernel=session.kernel, label=spec.name)
+            print(f"journal: run {run_id} in {journal.path} (each fill committed before use)")
+        elif args.resume:
+            raise CliError("--resume needs the journal: drop --no-journal")
+        _apply_risk(args, session)
+        try:
+            asyncio.run(session.run_paper(feed, duration_s=args.duration))
+        except KeyboardInterrupt:
+            print("stopped")
+        session.kernel.stop()
+        if journal is not None:
+            journal.end_run()
+    finally:
+        if journal is not None:
+            journal.close()
     account = session.kernel.portfolio.accounts[spec.name]
     marks = session.kernel.portfolio.marks
     print(
@@ -342,6 +454,26 @@ def cmd_paper(args: argparse.Namespace) -> int:
         f"{Money(account.fees_raw, account.currency)}, {session.kernel.fills_count} fills"
     )
     return 1 if any(r.fault is not None for r in session.kernel.records) else 0
+
+
+def _resume_paper(journal: SqliteJournal, session: TradingSession) -> int:
+    """Continue the newest unfinished paper run of the journal (after a crash): positions,
+    cash and working orders come back as the journal proves them."""
+    from core.journal import recover, restore_into
+
+    recovered = recover(journal.path, session.kernel.instruments)
+    if recovered.mode != "paper":
+        raise CliError(
+            f"the newest unfinished run in {journal.path} is run {recovered.run_id}, a "
+            f"{recovered.mode} run: only paper runs resume here"
+        )
+    restore_into(session.kernel, recovered)
+    journal.resume_run(recovered.run_id, kernel=session.kernel)
+    print(
+        f"resumed run {recovered.run_id}: {len(recovered.fills)} fills booked again, "
+        f"{len(recovered.open_orders)} working orders restored"
+    )
+    return recovered.run_id
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
@@ -372,6 +504,16 @@ def cmd_templates(_: argparse.Namespace) -> int:
     return 0
 
 
+def _add_record_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--risk", metavar="FILE", help="risk rules, breakers and allocations (TOML)")
+    p.add_argument(
+        "--journal",
+        metavar="PATH",
+        help=f"journal file (default: $TRADEBENCH_JOURNAL or {default_journal_path()})",
+    )
+    p.add_argument("--no-journal", action="store_true", help="do not journal this run")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tradebench", description=__doc__)
     parser.add_argument("--version", action="version", version=version_text())
@@ -400,6 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bt.add_argument("--periods-per-year", type=int, default=252, help="annualization (252)")
     _add_market_options(bt)
+    _add_record_options(bt)
+    generate_cmd.add_every_tick_options(bt)
     bt.set_defaults(func=cmd_backtest)
 
     pp = sub.add_parser("paper", help="paper-trade a strategy on a live (synthetic) feed")
@@ -410,14 +554,34 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--bar-seconds", type=float, default=1.0, help="bar length of the feed")
     pp.add_argument("--replay", help="replay this data file in real time instead")
     pp.add_argument("--speed", type=float, default=60.0, help="replay speed factor")
+    generate_cmd.add_scenario_option(pp)
+    pp.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the newest unfinished paper run of the journal (after a crash)",
+    )
     _add_market_options(pp)
+    _add_record_options(pp)
     pp.set_defaults(func=cmd_paper)
 
+    journal_cmd.add_parser(sub)
+    generate_cmd.add_parser(sub)
     sub.add_parser("demo", help="the demo backtest").set_defaults(func=cmd_demo)
     sub.add_parser("templates", help="list strategy templates").set_defaults(func=cmd_templates)
     # handled before parsing (its options are its own); listed here for --help
     sub.add_parser("bench", help="engine benchmark (see `tradebench bench --help`)")
+    sub.add_parser("gui", help="open the workstation (`tradebench gui --help`)")
+    sub.add_parser("bench-gui", help="workstation responsiveness benchmark (offscreen)")
     return parser
+
+
+def _has_display() -> bool:
+    """A screen to open the window on: X11, Wayland, or a Qt platform named explicitly (the
+    offscreen and minimal platforms of headless runs do not count)."""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return True
+    platform = os.environ.get("QT_QPA_PLATFORM", "").strip().lower()
+    return bool(platform) and platform not in ("offscreen", "minimal")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -426,22 +590,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app import bench
 
         return bench.main(argv[1:])
+    if argv[:1] == ["gui"]:
+        from app.gui import run_gui
+
+        return run_gui(argv[1:])
+    if argv[:1] == ["bench-gui"]:
+        from app.gui.bench import main as bench_gui
+
+        return bench_gui(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        if _has_display():
             # imported by name: the GUI (and Qt) is optional, and absent from headless installs
             try:
-                gui = importlib.import_module("app.main")
+                gui = importlib.import_module("app.gui.application")
             except ImportError:
                 pass
             else:
-                return int(gui.run_gui())
+                return int(gui.run_gui([]))
         return cmd_demo(args)
     try:
         return int(args.func(args))
     except (
         CliError,
+        JournalError,
         SettingsError,
         DataValidationError,
         InvalidValue,

@@ -14,10 +14,25 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data import BarSeries, QuoteSeries, TradeSeries, generate_bars, load_series
+from core.data import (
+    BarSeries,
+    BookSeries,
+    QuoteSeries,
+    TradeSeries,
+    book_series_from_events,
+    book_series_of_market,
+    generate_bars,
+    load_binance_trades,
+    load_series,
+    replay_book,
+)
+from core.data.binance import read_binance_stream
+from core.data.marketgen import MarketModel, generate_market
 from core.feeds import Series
 from core.instruments import Instrument
 from core.values import SCALE, Price, Qty
+from core.venue import Venue
+from venues.orderbook import OrderBookVenue, QueueModel
 from venues.simulated import (
     BarConvention,
     BpsFee,
@@ -38,6 +53,12 @@ from venues.simulated import (
 FEE_HELP = "none | bps:B | per-share:PER_UNIT[:MINIMUM] | maker-taker:MAKER_BPS:TAKER_BPS"
 SLIPPAGE_HELP = "none | bps:B | half-spread:SPREAD_BPS | vol:MULTIPLIER[:WINDOW]"
 FILL_HELP = "next-open (default: decided on bar t, filled from bar t+1) | same-close (look-ahead)"
+VENUE_HELP = (
+    "sim (bars, quotes, trades) | book (L2 order book) for every venue, or per venue "
+    "(the part of the instrument id after the dot): BINANCE=book,SIM=sim"
+)
+QUEUE_HELP = "proportional | behind-first | ahead-first (who cancels at a resting order's level)"
+VENUE_KINDS = ("sim", "book")
 
 
 class SettingsError(ValueError):
@@ -108,9 +129,34 @@ def parse_date_ns(text: str, what: str) -> int:
     return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
 
 
+def parse_venue_kinds(text: str) -> tuple[str, dict[str, str]]:
+    """``sim``, ``book`` or ``NAME=KIND,...`` to the default kind and the kind per venue name."""
+    default = "sim"
+    named: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        name, eq, kind = part.rpartition("=")
+        kind = kind.strip().lower()
+        if kind not in VENUE_KINDS or (eq and not name.strip()):
+            raise SettingsError(f"venue {text!r} not understood; use {VENUE_HELP}")
+        if eq:
+            named[name.strip()] = kind
+        else:
+            default = kind
+    return default, named
+
+
+def _latency_ns(ms: float, what: str) -> int:
+    if not math.isfinite(ms) or ms < 0:
+        raise SettingsError(f"{what} must be >= 0 ms, got {ms}")
+    return round(ms * 1_000_000)
+
+
 @dataclass(frozen=True, kw_only=True)
 class VenueSettings:
-    """How the simulated venue fills: the options of ``tradebench backtest``."""
+    """How the venues fill: the options of ``tradebench backtest``. ``venue`` chooses the
+    simulated venue (bars, quotes, trades) or the order-book venue (L2 books) per venue name;
+    the order-book venue uses the fee, latency, feed latency and queue model, not the slippage,
+    fill convention or participation (a book shows what can be taken)."""
 
     fee: str = "bps:1"
     slippage: str = "none"
@@ -120,13 +166,14 @@ class VenueSettings:
     session_close: str = "00:00"
     session_tz: str = "UTC"
     seed: int = 0
+    venue: str = "sim"
+    feed_latency_ms: float = 0.0
+    queue_model: str = "proportional"
 
     def build(self, instruments: list[Instrument], name: str = "SIM") -> SimulatedVenue:
         if self.participation is not None and not 0 < self.participation <= 1:
             raise SettingsError(f"participation must be in (0, 1], got {self.participation}")
-        if not math.isfinite(self.latency_ms) or self.latency_ms < 0:
-            raise SettingsError(f"latency must be >= 0 ms, got {self.latency_ms}")
-        latency_ns = round(self.latency_ms * 1_000_000)
+        latency_ns = _latency_ns(self.latency_ms, "latency")
         return SimulatedVenue(
             name,
             instruments=instruments,
@@ -141,13 +188,52 @@ class VenueSettings:
             latency=LatencyModel(order_ns=latency_ns, cancel_ns=latency_ns, seed=self.seed),
         )
 
+    def build_book(self, instruments: list[Instrument], name: str) -> OrderBookVenue:
+        latency_ns = _latency_ns(self.latency_ms, "latency")
+        try:
+            queue_model = QueueModel.parse(self.queue_model)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+        return OrderBookVenue(
+            name,
+            instruments=instruments,
+            fees=parse_fee(self.fee),
+            latency=LatencyModel(order_ns=latency_ns, cancel_ns=latency_ns, seed=self.seed),
+            feed_latency_ns=_latency_ns(self.feed_latency_ms, "feed latency"),
+            queue_model=queue_model,
+        )
+
+    def build_all(self, instruments: list[Instrument]) -> list[Venue]:
+        """One venue per venue name of ``instruments`` (``SPY.ARCA`` trades on ``ARCA``), of
+        the kind ``venue`` chooses for it."""
+        default, named = parse_venue_kinds(self.venue)
+        groups: dict[str, list[Instrument]] = {}
+        for inst in instruments:
+            groups.setdefault(inst.venue, []).append(inst)
+        unknown = sorted(set(named) - set(groups))
+        if unknown:
+            raise SettingsError(
+                f"venue {', '.join(unknown)} trades none of the instruments "
+                f"({', '.join(inst.id for inst in instruments)})"
+            )
+        venues: list[Venue] = []
+        for name, members in groups.items():
+            kind = named.get(name, default)
+            venues.append(
+                self.build_book(members, name) if kind == "book" else self.build(members, name)
+            )
+        return venues
+
 
 @dataclass(frozen=True, kw_only=True)
 class DataRequest:
-    """One data input: a file (optionally with the instrument id to use) or synthetic bars."""
+    """One data input: a file (optionally with the instrument id to use), synthetic bars, or a
+    Binance recording (its files together: the book's snapshot is in the first one only)."""
 
     path: Path | None = None
     instrument_id: str | None = None
+    binance_paths: tuple[Path, ...] = ()
+    synthetic_book_s: float = 0.0  # seconds of the synthetic market with its L2 book
     synthetic_bars: int = 0
     seed: int = 42
     layout: str = "auto"
@@ -155,9 +241,28 @@ class DataRequest:
 
     @staticmethod
     def parse(text: str) -> DataRequest:
-        """``FILE`` or ``FILE@SYMBOL.VENUE``, or ``synthetic:N[:SEED][@ID]``."""
+        """``FILE`` or ``FILE@SYMBOL.VENUE``, ``synthetic:N[:SEED][@ID]``,
+        ``synthetic-book:SECONDS[:SEED][@ID]``, or ``binance:FILE[,FILE...][@ID]``."""
         body, at, iid = text.partition("@")
         instrument_id = iid.strip() or None if at else None
+        if body.startswith("synthetic-book"):
+            parts = body.split(":")
+            try:
+                seconds = float(parts[1]) if len(parts) > 1 else 3600.0
+                seed = int(parts[2]) if len(parts) > 2 else 42
+            except ValueError:
+                seconds = math.nan
+            if not 1 <= seconds < math.inf:
+                raise SettingsError(
+                    f"synthetic book {text!r}: use synthetic-book:SECONDS[:SEED][@SYMBOL.VENUE] "
+                    "with at least 1 second"
+                )
+            return DataRequest(synthetic_book_s=seconds, seed=seed, instrument_id=instrument_id)
+        if body.startswith("binance:"):
+            paths = tuple(Path(p.strip()) for p in body[len("binance:") :].split(",") if p.strip())
+            if not paths:
+                raise SettingsError(f"{text!r}: use binance:FILE[,FILE...][@SYMBOL.VENUE]")
+            return DataRequest(binance_paths=paths, instrument_id=instrument_id)
         if body.startswith("synthetic"):
             parts = body.split(":")
             try:
@@ -173,12 +278,20 @@ class DataRequest:
         return DataRequest(path=Path(body), instrument_id=instrument_id)
 
     def describe(self) -> str:
+        if self.synthetic_book_s:
+            return f"synthetic-book:{self.synthetic_book_s:g}:{self.seed}"
+        if self.binance_paths:
+            return "binance:" + ",".join(p.name for p in self.binance_paths)
         if self.path is None:
             return f"synthetic:{self.synthetic_bars}:{self.seed}"
         return self.path.name
 
 
 def load(request: DataRequest) -> Series:
+    if request.binance_paths or request.synthetic_book_s:
+        raise SettingsError(
+            f"{request.describe()} holds a book and trades: load it with load_parts"
+        )
     if request.path is None:
         return generate_bars(
             request.synthetic_bars,
@@ -189,6 +302,27 @@ def load(request: DataRequest) -> Series:
     if not request.path.exists():
         raise SettingsError(f"data file not found: {request.path}")
     return load_series(request.path, instrument_id=request.instrument_id, layout=request.layout)
+
+
+def load_parts(request: DataRequest) -> list[Series]:
+    """Every series one data input holds: its one series, a Binance recording's L2 book
+    (synchronised as Binance documents it) and its trades, stamped with the receive time, or
+    the synthetic market's book and trades (``core.data.marketgen``, its default model)."""
+    if request.synthetic_book_s:
+        model = MarketModel(
+            instrument_id=request.instrument_id or "SYN.SIM", duration_s=request.synthetic_book_s
+        )
+        market = generate_market(model, seed=request.seed)
+        return [book_series_of_market(market), market.trades]
+    if not request.binance_paths:
+        return [load(request)]
+    missing = [str(p) for p in request.binance_paths if not p.exists()]
+    if missing:
+        raise SettingsError(f"data file not found: {', '.join(missing)}")
+    stream = read_binance_stream(request.binance_paths)
+    iid = request.instrument_id or stream.default_instrument_id()
+    book = book_series_from_events(replay_book(stream, instrument_id=iid))
+    return [book, load_binance_trades(stream, instrument_id=iid)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,7 +351,7 @@ def implied_tick_raw(series: Series) -> int:
         columns = [series.open, series.high, series.low, series.close]
     elif isinstance(series, QuoteSeries):
         columns = [series.bid, series.ask]
-    elif isinstance(series, TradeSeries):
+    elif isinstance(series, TradeSeries | BookSeries):
         columns = [series.price]
     else:
         raise TypeError(f"not a data series: {type(series).__name__}")

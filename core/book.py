@@ -209,6 +209,27 @@ class OrderBook:
         self.sequence = batch.sequence
         self.ts_event = batch.ts_event
 
+    def apply_rows(
+        self,
+        sides: list[int],
+        prices: list[int],
+        sizes: list[int],
+        start: int,
+        end: int,
+        sequence: int,
+        ts_event: int,
+    ) -> None:
+        """Apply rows ``start..end`` of columnar level changes (a ``core.replay`` BOOK chunk:
+        side, price, new size) as one venue update ``sequence``, without building deltas."""
+        self._check_sequence(sequence)
+        for i in range(start, end):
+            size = sizes[i]
+            if size < 0:
+                raise BookError(f"level size must not be negative, got {format_raw(size)}")
+            self._set_level(sides[i], prices[i], size)
+        self.sequence = sequence
+        self.ts_event = ts_event
+
     def _check_instrument(self, instrument_id: str) -> None:
         if instrument_id != self.instrument_id:
             raise BookError(f"the {self.instrument_id} book cannot apply {instrument_id} data")
@@ -251,6 +272,16 @@ class OrderBook:
     def best_ask(self) -> tuple[int, int] | None:
         """``(price_raw, size_raw)`` of the best ask, or ``None`` when there is no ask."""
         return self.level(BookSide.ASK, 0)
+
+    def best_bid_raw(self) -> int:
+        """The best bid price, 0 when there is no bid (no tuple: read on every update)."""
+        keys = self._bid_keys
+        return keys[-1] if keys else 0
+
+    def best_ask_raw(self) -> int:
+        """The best ask price, 0 when there is no ask."""
+        keys = self._ask_keys
+        return -keys[-1] if keys else 0
 
     def level(self, side: int, index: int) -> tuple[int, int] | None:
         """The ``index``-th level from the best (0 = best), or ``None`` past the last one."""
@@ -381,3 +412,67 @@ class OrderBook:
             f"OrderBook({self.instrument_id} #{self.sequence} {top}, "
             f"{len(self._bid_keys)} bids, {len(self._ask_keys)} asks)"
         )
+
+
+@final
+class BookView:
+    """The read-only face of an ``OrderBook`` that strategies get: queries, no updates.
+
+    The kernel keeps one view per instrument over the book it maintains, so handing it to a
+    strategy on every update costs nothing; it always shows the book's current state.
+    """
+
+    def __init__(self, book: OrderBook) -> None:
+        self._book: Final = book
+
+    @property
+    def instrument_id(self) -> str:
+        return self._book.instrument_id
+
+    @property
+    def sequence(self) -> int:
+        """The venue update id of the last update applied."""
+        return self._book.sequence
+
+    @property
+    def ts_event(self) -> int:
+        return self._book.ts_event
+
+    def best_bid(self) -> tuple[int, int] | None:
+        return self._book.best_bid()
+
+    def best_ask(self) -> tuple[int, int] | None:
+        return self._book.best_ask()
+
+    def best_bid_raw(self) -> int:
+        return self._book.best_bid_raw()
+
+    def best_ask_raw(self) -> int:
+        return self._book.best_ask_raw()
+
+    def level(self, side: int, index: int) -> tuple[int, int] | None:
+        return self._book.level(side, index)
+
+    def size_at(self, side: int, price_raw: int) -> int:
+        return self._book.size_at(side, price_raw)
+
+    def depth(self, side: int, n: int) -> list[tuple[int, int]]:
+        return self._book.depth(side, n)
+
+    def level_count(self, side: int) -> int:
+        return self._book.level_count(side)
+
+    def spread_raw(self) -> int | None:
+        return self._book.spread_raw()
+
+    def mid_raw(self) -> int | None:
+        return self._book.mid_raw()
+
+    def to_quote(self, ts_event: int) -> QuoteTick:
+        return self._book.to_quote(ts_event)
+
+    def walk(self, side: int, qty_raw: int) -> list[tuple[int, int]]:
+        return self._book.walk(side, qty_raw)
+
+    def __repr__(self) -> str:
+        return f"BookView({self._book!r})"

@@ -10,7 +10,13 @@ from core.values import Price, Qty
 
 @final
 class SubmitOrder:
-    """Place a new order. ``client_order_id`` is its identity: resubmitting that id is a no-op."""
+    """Place a new order. ``client_order_id`` is its identity: resubmitting that id is a no-op.
+
+    ``dedup_key`` (optional) names the trading intent: an order with a key the strategy already
+    used is refused (by the duplicate guard, and by the journal's UNIQUE constraint across runs),
+    so a strategy that derives its keys from its signals can never send the same order twice,
+    even after a crash and restart.
+    """
 
     def __init__(
         self,
@@ -26,6 +32,7 @@ class SubmitOrder:
         time_in_force: int = TimeInForce.GTC,
         reduce_only: bool = False,
         ts_init: int = 0,
+        dedup_key: str = "",
     ) -> None:
         if side != OrderSide.BUY and side != OrderSide.SELL:
             raise ValueError(f"{client_order_id}: side must be BUY (1) or SELL (-1), got {side}")
@@ -63,6 +70,7 @@ class SubmitOrder:
         self.time_in_force: Final = time_in_force
         self.reduce_only: Final = reduce_only
         self.ts_init: Final = ts_init
+        self.dedup_key: Final = dedup_key
 
     def __repr__(self) -> str:
         px = f" @ {self.price}" if self.price is not None else ""

@@ -58,6 +58,13 @@ class Context:
         """Wilder RSI of bar closes, kept by the engine."""
         return self._kernel.shared_indicator("rsi", instrument_id, period)
 
+    def plot(self, name: str, indicator: Indicator, instrument_id: str = "") -> None:
+        """Show ``indicator`` on the chart as the line ``name``, over ``instrument_id`` (default:
+        the strategy's first instrument). Declare it once, in on_start: the engine samples it
+        after each bar while a chart watches, so nothing runs per bar in a headless backtest."""
+        iid = instrument_id if instrument_id else self._record.strategy.instrument_ids[0]
+        self._kernel.add_plot(self.strategy_id, name, indicator, iid)
+
     # account ----------------------------------------------------------------------------------
     def position(self, instrument_id: str) -> Position:
         return self._account.position(self._kernel.instrument(instrument_id))
@@ -89,6 +96,7 @@ class Context:
         time_in_force: int = TimeInForce.GTC,
         reduce_only: bool = False,
         client_order_id: str = "",
+        dedup_key: str = "",
     ) -> Order:
         """Send an order through risk to the venue. The returned order starts its life here;
         its acceptance and fills arrive later as events."""
@@ -106,6 +114,7 @@ class Context:
             time_in_force=time_in_force,
             reduce_only=reduce_only,
             ts_init=self._kernel.clock.now_ns(),
+            dedup_key=dedup_key,
         )
         return self._kernel.submit(cmd)
 

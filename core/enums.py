@@ -92,3 +92,21 @@ class StrategyStatus:
     FAULTED: Final = 3
 
     NAMES: Final = {0: "READY", 1: "RUNNING", 2: "STOPPED", 3: "FAULTED"}
+
+
+class TradingState:
+    """What the risk step lets through: everything, only position-reducing orders, or nothing
+    but cancels. Ordered: the effective state of a strategy is the strictest that applies."""
+
+    ACTIVE: Final = 0
+    REDUCING: Final = 1
+    HALTED: Final = 2
+
+    NAMES: Final = {0: "ACTIVE", 1: "REDUCING", 2: "HALTED"}
+
+    @staticmethod
+    def parse(text: str) -> int:
+        for code, name in TradingState.NAMES.items():
+            if name == text.strip().upper():
+                return code
+        raise ValueError(f"unknown trading state {text!r}: use active, reducing or halted")

@@ -2,9 +2,10 @@
 
 Equity after market event ``i`` is ``cash(i) + sum over instruments of qty(i) x mark(i) x
 multiplier``; cash and quantities only change at fills (the ledger), marks only with the data
-(close of a bar, mid of a quote, price of a print). Rebuilding it with numpy at the end is exact
-(the same integer rounding as ``Position.market_value_raw``) and keeps the per-event loop free
-of sampling work. Values beyond int64 fall back to exact Python ints.
+(close of a bar, mid of a quote, price of a print, the book's mid after an L2 update).
+Rebuilding it with numpy at the end is exact (the same integer rounding as
+``Position.market_value_raw``) and keeps the per-event loop free of sampling work. Values
+beyond int64 fall back to exact Python ints.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from core.data import BarSeries, QuoteSeries, TradeSeries
+from core.data import BarSeries, BookSeries, QuoteSeries, TradeSeries
 from core.portfolio import Ledger
 from core.values import SCALE, div_round_half_even
 
 Int64Array = npt.NDArray[np.int64]
-Series = BarSeries | QuoteSeries | TradeSeries
+Series = BarSeries | QuoteSeries | TradeSeries | BookSeries
 _INT64_MAX = 2**63 - 1
 
 
@@ -42,6 +43,8 @@ def _marks(series: Series) -> Int64Array:
         return series.close
     if isinstance(series, QuoteSeries):
         return (series.bid + series.ask) // 2  # the kernel's mark: mid rounded down
+    if isinstance(series, BookSeries):
+        return series.mark
     return series.price
 
 

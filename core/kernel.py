@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Final, final
 
+from core.book import BookDeltas, BookSnapshot, BookView, OrderBook
 from core.clock import Clock, SimClock
 from core.commands import CancelOrder, ModifyOrder, SubmitOrder
 from core.context import Context
@@ -19,6 +20,7 @@ from core.events import (
     OrderPendingCancel,
     OrderPendingUpdate,
     OrderRejected,
+    OrderRiskDecision,
     OrderSubmitted,
     PositionChanged,
     StrategyFaulted,
@@ -29,8 +31,10 @@ from core.indicators import EMA, RSI, SMA, Indicator
 from core.instruments import Instrument
 from core.market import Bar, QuoteTick, TradeTick
 from core.orders import LEGAL_TRANSITIONS, IllegalOrderTransition, Order
+from core.plots import PlotLine
 from core.portfolio import MarkCell, Portfolio, StrategyAccount
-from core.risk import Denial, RiskEngine
+from core.risk import DENIED, MODIFIED, Denial, DrawdownBreaker, RiskEngine, RiskResult, RiskView
+from core.riskctl import RiskControl, risk_audience
 from core.strategy import Strategy
 from core.values import SCALE, Money, Qty
 from core.venue import Venue
@@ -52,6 +56,22 @@ class StrategyRecord:
         self.history_len: Final[int] = strategy.history
         self._history: dict[str, deque[Bar]] = {}
         self._order_seq = 0
+        self.plots: list[PlotLine] = []  # what the strategy declared with ctx.plot
+        self.breakers: list[DrawdownBreaker] = []  # its drawdown breakers (core.riskctl)
+        # only strategies that override on_risk_event get risk events delivered
+        self.wants_risk: Final[bool] = getattr(type(strategy), "on_risk_event", None) is not (
+            Strategy.on_risk_event
+        )
+
+    @property
+    def order_seq(self) -> int:
+        """How many client order ids the kernel numbered for this strategy so far."""
+        return self._order_seq
+
+    def continue_numbering(self, seq: int) -> None:
+        """After a restart: go on numbering client order ids after ``seq``."""
+        if seq > self._order_seq:
+            self._order_seq = seq
 
     def next_client_order_id(self) -> str:
         self._order_seq += 1
@@ -89,6 +109,11 @@ class _Route:
         self.mark: Final = mark
         self.indicators: list[Indicator] = []
         self.subs: list[StrategyRecord] = []
+        self.watched = False  # a drawdown breaker needs equity after this instrument moves
+        self.plots: list[PlotLine] = []
+        # the L2 book the kernel keeps from book data (made on the first update)
+        self.book: OrderBook | None = None
+        self.book_view: BookView | None = None
 
 
 @final
@@ -139,6 +164,18 @@ class Kernel:
         self._in_callback = (
             0  # > 0 while a strategy callback runs: its events wait until it returns
         )
+        self._view: Final = RiskView(self.portfolio, self._instruments, self._open_orders)
+        self._watch_all = False
+        self._watched_ids: set[str] = set()
+        # called with each order just before it goes to the venue; a Denial stops it there
+        # (the durable journal commits the order and its deduplication key here)
+        self.before_send: Callable[[Order], Denial | None] | None = None
+        self.control: Final = RiskControl(self)
+        # (venue, trade id) of every fill booked, once tracking is on (paper and live): a fill
+        # a venue or broker reports twice (a reconnect, a restart) is booked once
+        self._trade_ids: set[tuple[str, str]] | None = None
+        # sample the strategies' ctx.plot lines after each bar (a chart is watching)
+        self.record_plots = False
 
     # wiring ----------------------------------------------------------------------------------
     def add_instrument(self, instrument: Instrument) -> None:
@@ -146,9 +183,9 @@ class Kernel:
         venue = self._venues.get(instrument.venue)
         route = self._routes.get(instrument.id)
         if route is None:
-            self._routes[instrument.id] = _Route(
-                instrument, venue, self.portfolio.mark_cell(instrument.id)
-            )
+            route = _Route(instrument, venue, self.portfolio.mark_cell(instrument.id))
+            self._routes[instrument.id] = route
+            route.watched = self._watch_all
         else:
             route.instrument = instrument
             route.venue = venue
@@ -193,7 +230,20 @@ class Kernel:
         self._records[sid] = record
         for iid in strategy.instrument_ids:
             self._routes[iid].subs.append(record)
+        self.risk.states[sid] = self.risk.states.get(sid, 0)
+        self._refresh_watch()
         return ctx
+
+    def set_watched(self, every_instrument: bool, strategy_ids: set[str]) -> None:
+        """Which market data feeds the drawdown breakers (``core.riskctl``)."""
+        self._watch_all = every_instrument
+        self._watched_ids = set(strategy_ids)
+        self._refresh_watch()
+
+    def _refresh_watch(self) -> None:
+        watched = self._watched_ids
+        for route in self._routes.values():
+            route.watched = self._watch_all or any(r.strategy_id in watched for r in route.subs)
 
     def shared_indicator(self, kind: str, instrument_id: str, period: int) -> Indicator:
         """An engine-maintained indicator on an instrument's bar closes, updated once per bar
@@ -214,6 +264,25 @@ class Kernel:
             self._indicators[key] = indicator
             self._routes[instrument_id].indicators.append(indicator)
         return indicator
+
+    def add_plot(
+        self, strategy_id: str, name: str, source: Indicator, instrument_id: str
+    ) -> PlotLine:
+        """Chart ``source`` as the line ``name`` of the strategy, sampled at each bar of
+        ``instrument_id``. Declaring a name again (on_start after a mode switch) keeps the
+        samples and takes the new source."""
+        record = self.record(strategy_id)
+        route = self._routes.get(instrument_id)
+        if route is None:
+            raise KeyError(f"unknown instrument {instrument_id!r}; add it to the kernel first")
+        for line in record.plots:
+            if line.name == name and line.instrument_id == instrument_id:
+                line.source = source
+                return line
+        line = PlotLine(strategy_id, name, instrument_id, source)
+        record.plots.append(line)
+        route.plots.append(line)
+        return line
 
     def add_listener(self, listener: Callable[[Event], None]) -> None:
         self._listeners.append(listener)
@@ -320,6 +389,8 @@ class Kernel:
         mark.known = True
         if self._queue:
             self._drain()
+        if route.watched:
+            self.control.watch(route.subs, bar.ts_event)
         if route.indicators:
             close = bar.close_raw / SCALE
             for indicator in route.indicators:
@@ -340,6 +411,9 @@ class Kernel:
                     self._drain()
         finally:
             self._in_callback -= 1
+        if self.record_plots and route.plots:
+            for line in route.plots:
+                line.sample(bar.ts_event)
 
     def on_quote(self, quote: QuoteTick) -> None:
         route = self._route_of(quote.instrument_id)
@@ -353,6 +427,8 @@ class Kernel:
         mark.known = True
         if self._queue:
             self._drain()
+        if route.watched:
+            self.control.watch(route.subs, quote.ts_event)
         self._in_callback += 1
         try:
             for record in route.subs:
@@ -379,6 +455,8 @@ class Kernel:
         mark.known = True
         if self._queue:
             self._drain()
+        if route.watched:
+            self.control.watch(route.subs, tick.ts_event)
         self._in_callback += 1
         try:
             for record in route.subs:
@@ -393,14 +471,98 @@ class Kernel:
         finally:
             self._in_callback -= 1
 
-    def on_data(self, data: Bar | QuoteTick | TradeTick) -> None:
+    def on_book_rows(
+        self,
+        instrument_id: str,
+        ts: int,
+        sequence: int,
+        sides: list[int],
+        prices: list[int],
+        sizes: list[int],
+        start: int,
+        end: int,
+    ) -> None:
+        """One venue update of an L2 book as rows ``start..end`` of columns (the replay's BOOK
+        chunks): each row is one market event; the venue and the strategies see the book once,
+        after the whole update."""
+        route = self._route_of(instrument_id)
+        book = route.book
+        if book is None:
+            book = self._make_book(route)
+        self.portfolio.seq += end - start
+        # arrivals due by now meet the book as it was before this update
+        self._enter(ts, None)
+        book.apply_rows(sides, prices, sizes, start, end, sequence, ts)
+        self._book_updated(route, book, ts)
+
+    def on_book(self, update: BookDeltas | BookSnapshot) -> None:
+        """One L2 update as an object (live feeds, tests): a batch of deltas or a snapshot."""
+        route = self._route_of(update.instrument_id)
+        book = route.book
+        if book is None:
+            book = self._make_book(route)
+        ts = update.ts_event
+        if isinstance(update, BookSnapshot):
+            self.portfolio.seq += max(1, len(update.bids) + len(update.asks))
+            self._enter(ts, None)
+            book.apply_snapshot(update)
+        else:
+            self.portfolio.seq += max(1, len(update.deltas))
+            self._enter(ts, None)
+            book.apply_deltas(update)
+        self._book_updated(route, book, ts)
+
+    def book_view(self, instrument_id: str) -> BookView | None:
+        """The kernel's L2 book of an instrument, read-only (None before any book data)."""
+        return self._route_of(instrument_id).book_view
+
+    def _make_book(self, route: _Route) -> OrderBook:
+        book = OrderBook(route.instrument.id)
+        route.book = book
+        route.book_view = BookView(book)
+        return book
+
+    def _book_updated(self, route: _Route, book: OrderBook, ts: int) -> None:
+        venue = route.venue
+        if venue is not None:
+            venue.on_book(book)
+        bid = book.best_bid_raw()
+        ask = book.best_ask_raw()
+        if bid != 0 and ask != 0:
+            mark = route.mark
+            mark.raw = (bid + ask) // 2
+            mark.known = True
+        if self._queue:
+            self._drain()
+        if route.watched:
+            self.control.watch(route.subs, ts)
+        view = route.book_view
+        if view is None:
+            return
+        self._in_callback += 1
+        try:
+            for record in route.subs:
+                if record.status != RUNNING:
+                    continue
+                try:
+                    record.strategy.on_book(view)
+                except Exception as exc:
+                    self._fault(record, exc)
+                if self._queue:
+                    self._drain()
+        finally:
+            self._in_callback -= 1
+
+    def on_data(self, data: Bar | QuoteTick | TradeTick | BookDeltas | BookSnapshot) -> None:
         """Any market-data object (live feeds); backtests call the typed entry points."""
         if isinstance(data, Bar):
             self.on_bar(data)
         elif isinstance(data, QuoteTick):
             self.on_quote(data)
-        else:
+        elif isinstance(data, TradeTick):
             self.on_trade(data)
+        else:
+            self.on_book(data)
 
     def _route_of(self, instrument_id: str) -> _Route:
         last = self._last_route
@@ -416,6 +578,15 @@ class Kernel:
     def submit(self, cmd: SubmitOrder) -> Order:
         """Risk step, then the venue. Resubmitting a known client order id returns that order
         and sends nothing."""
+        return self._submit(cmd, False)
+
+    def submit_flatten(self, cmd: SubmitOrder) -> Order:
+        """The kill switch's closing orders (reduce-only, market): they pass the trading state
+        and the rules, which exist to stop risk growing; the order checks of the instrument
+        (lots, reduce-only) and the journal's pre-send record still apply."""
+        return self._submit(cmd, True)
+
+    def _submit(self, cmd: SubmitOrder, flatten: bool) -> Order:
         coid = cmd.client_order_id
         if coid in self._known_ids:
             existing = self._orders.get(coid)
@@ -429,13 +600,34 @@ class Kernel:
                 return existing
             raise ValueError(f"order {coid} was already submitted and is closed")
         record = self.record(cmd.strategy_id)
+        route = self._routes.get(cmd.instrument_id)  # one lookup: instrument and venue
+        denial = self._pre_trade_denial(cmd, record, route)
+        result: RiskResult | None = None
+        if denial is None and not flatten:
+            result = self.risk.check_submit(cmd, self._view)
+            if result is not None:
+                adjusted = result.cmd
+                if adjusted is None:
+                    denial = Denial(result.rule, result.reason)
+                else:
+                    cmd = adjusted
         order = Order(cmd)
         self._orders[coid] = order
         self._known_ids.add(coid)
         self.orders_submitted += 1
-        route = self._routes.get(cmd.instrument_id)  # one lookup: instrument and venue
-        denial = self._pre_trade_denial(cmd, record, route)
+        before_send = self.before_send
+        if denial is None and before_send is not None:
+            denial = before_send(order)
         ts = self.clock.now_ns()
+        if record.wants_risk or self._listeners:
+            if denial is not None:
+                self._decision(cmd, ts, "submit", DENIED, denial.rule, denial.reason)
+            elif result is not None:
+                self._decision(cmd, ts, "submit", MODIFIED, result.rule, result.reason)
+            elif flatten:
+                self._decision(cmd, ts, "submit", "approved", "kill_switch", "flatten on kill")
+            else:
+                self._decision(cmd, ts, "submit", "approved", "", "")
         if denial is not None:
             self._apply_now(
                 order,
@@ -476,6 +668,24 @@ class Kernel:
             self._drain()
         return order
 
+    def _decision(
+        self, cmd: SubmitOrder, ts: int, action: str, decision: str, rule: str, reason: str
+    ) -> None:
+        self._queue.append(
+            OrderRiskDecision(
+                strategy_id=cmd.strategy_id,
+                client_order_id=cmd.client_order_id,
+                instrument_id=cmd.instrument_id,
+                ts_event=ts,
+                action=action,
+                decision=decision,
+                rule=rule,
+                reason=reason,
+                qty=cmd.qty,
+            )
+        )
+        self._queue_orders.append(None)
+
     def cancel(self, cmd: CancelOrder) -> bool:
         order = self._orders.get(cmd.client_order_id)
         if order is None:
@@ -508,6 +718,12 @@ class Kernel:
                 raise ValueError(f"{px} is not on the {inst.tick_size} tick grid of {inst.id}")
         if cmd.qty is not None and not inst.is_on_lot(cmd.qty):
             raise ValueError(f"{cmd.qty} is not a whole number of {inst.lot_size} lots")
+        cmd_checked = self._risk_check_modify(order, cmd)
+        if cmd_checked is None:
+            if not self._draining and self._in_callback == 0:
+                self._drain()
+            return False
+        cmd = cmd_checked
         self._apply_now(
             order,
             OrderPendingUpdate(
@@ -522,6 +738,54 @@ class Kernel:
             self._drain()
         return True
 
+    def _risk_check_modify(self, order: Order, cmd: ModifyOrder) -> ModifyOrder | None:
+        """The risk step for a modify: checked as the order it would leave working (its
+        remaining quantity at the new terms). None: denied (the decision event says why)."""
+        total_raw = cmd.qty.raw if cmd.qty is not None else order.qty.raw
+        leaves = total_raw - order.filled_qty_raw
+        if leaves <= 0:
+            return cmd  # the venue refuses a quantity below what already filled
+        after = SubmitOrder(
+            strategy_id=order.strategy_id,
+            client_order_id=order.client_order_id,
+            instrument_id=order.instrument_id,
+            side=order.side,
+            order_type=order.order_type,
+            qty=Qty(leaves),
+            price=cmd.price if cmd.price is not None else order.price,
+            trigger_price=cmd.trigger_price
+            if cmd.trigger_price is not None
+            else order.trigger_price,
+            time_in_force=order.time_in_force,
+            reduce_only=order.reduce_only,
+            ts_init=cmd.ts_init,
+            dedup_key=order.dedup_key,
+        )
+        record = self._records[order.strategy_id]
+        result = self.risk.check_modify(order, after, self._view)
+        ts = self.clock.now_ns()
+        tell = record.wants_risk or len(self._listeners) > 0
+        if result is None:
+            if tell:
+                self._decision(after, ts, "modify", "approved", "", "")
+            return cmd
+        adjusted = result.cmd
+        if adjusted is None:
+            if tell:
+                self._decision(after, ts, "modify", DENIED, result.rule, result.reason)
+            return None
+        if tell:
+            self._decision(adjusted, ts, "modify", MODIFIED, result.rule, result.reason)
+        return ModifyOrder(
+            strategy_id=cmd.strategy_id,
+            client_order_id=cmd.client_order_id,
+            instrument_id=cmd.instrument_id,
+            ts_init=cmd.ts_init,
+            qty=Qty(adjusted.qty.raw + order.filled_qty_raw),
+            price=cmd.price,
+            trigger_price=cmd.trigger_price,
+        )
+
     def cancel_all(self, strategy_id: str) -> int:
         count = 0
         for order in self.open_orders_of(strategy_id, ""):
@@ -535,6 +799,31 @@ class Kernel:
             ):
                 count += 1
         return count
+
+    def restore_order(self, order: Order) -> None:
+        """After a restart: take over a working order rebuilt from the journal. Its venue gets
+        it back (``Venue.restore``); its strategy's client order ids go on after its number."""
+        coid = order.client_order_id
+        if coid in self._orders:
+            raise ValueError(f"order {coid} is already in this kernel")
+        if not order.is_open:
+            raise ValueError(f"order {coid} is {order.status_name()}: only working orders return")
+        record = self.record(order.strategy_id)
+        self.remember_order_ids(order.strategy_id, [coid])
+        self._orders[coid] = order
+        self._open_orders[coid] = order
+        pos = record.account.positions.get(order.instrument_id)
+        self._venue_of(order.instrument_id).restore(order, 0 if pos is None else pos.signed_qty_raw)
+
+    def remember_order_ids(self, strategy_id: str, client_order_ids: list[str]) -> None:
+        """After a restart: ids the journal holds are never used again, and the strategy's own
+        numbering goes on after the highest of them."""
+        record = self.record(strategy_id)
+        prefix = strategy_id + "-"
+        for coid in client_order_ids:
+            self._known_ids.add(coid)
+            if coid.startswith(prefix) and coid[len(prefix) :].isdigit():
+                record.continue_numbering(int(coid[len(prefix) :]))
 
     def order(self, client_order_id: str) -> Order | None:
         return self._orders.get(client_order_id)
@@ -551,6 +840,16 @@ class Kernel:
             if o.strategy_id == strategy_id
             and (not instrument_id or o.instrument_id == instrument_id)
         ]
+
+    def emit(self, event: Event) -> None:
+        """Queue an engine event (risk controls) and process it unless a callback is running."""
+        self._queue.append(event)
+        self._queue_orders.append(None)
+        self.drain_now()
+
+    def drain_now(self) -> None:
+        if not self._draining and self._in_callback == 0:
+            self._drain()
 
     def log(self, source: str, level: str, message: str) -> None:
         if self._listeners:
@@ -601,7 +900,7 @@ class Kernel:
                 return Denial("reduce_only", "a reduce-only order must shrink an open position")
             if cmd.qty.raw > abs(pos):
                 return Denial("reduce_only", f"{cmd.qty} is more than the {Qty(abs(pos))} held")
-        return self.risk.check_submit(cmd, self.portfolio)
+        return None
 
     def _closed(self, order: Order) -> None:
         coid = order.client_order_id
@@ -618,8 +917,21 @@ class Kernel:
                 head = 0
             self._closed_head = head
 
+    def track_trade_ids(self, known: list[tuple[str, str]]) -> None:
+        """Book each (venue, trade id) once from now on; ``known`` were booked before."""
+        if self._trade_ids is None:
+            self._trade_ids = set()
+        self._trade_ids.update(known)
+
     def _enqueue(self, event: Event) -> None:
         """Venue events move their order on arrival, so the event stream is in applied order."""
+        seen = self._trade_ids
+        if seen is not None and isinstance(event, OrderFilled):
+            key = (event.instrument_id.rpartition(".")[2], event.trade_id)
+            if key in seen:
+                self.log(ENGINE_ID, "WARNING", f"duplicate fill ignored: {event.describe()}")
+                return
+            seen.add(key)
         if isinstance(event, OrderEvent):
             order = self._orders.get(event.client_order_id)
             if order is not None:
@@ -661,6 +973,7 @@ class Kernel:
                     self._process_order_event(event, applied_to)
                 else:
                     self._publish(event)
+                    self._deliver_risk(event)
         finally:
             if i == len(queue):  # the usual case: clear() builds no slice object
                 queue.clear()
@@ -739,6 +1052,30 @@ class Kernel:
                 record.strategy.on_order_event(event)
             except Exception as exc:
                 self._fault(record, exc)
+
+    def _deliver_risk(self, event: Event) -> None:
+        """A risk event to the strategies it concerns that listen (``on_risk_event``)."""
+        if isinstance(event, OrderRiskDecision):
+            record = self._records.get(event.strategy_id)
+            targets = [record] if record is not None else []
+        else:
+            audience = risk_audience(event)
+            if audience is None:
+                return
+            targets = list(self._records.values()) if not audience else []
+            if audience:
+                found = self._records.get(audience)
+                if found is not None:
+                    targets.append(found)
+        for record in targets:
+            if record.wants_risk and record.status == RUNNING:
+                try:
+                    self._in_callback += 1
+                    record.strategy.on_risk_event(event)
+                except Exception as exc:
+                    self._fault(record, exc)
+                finally:
+                    self._in_callback -= 1
 
     def _dispatch_timer(self, fired: TimerFired) -> None:
         record = self._records.get(fired.owner)

@@ -14,7 +14,7 @@ from core.feeds import HistoricalFeed, Series
 from core.instruments import Instrument
 from core.kernel import Kernel
 from core.market import Bar, QuoteTick
-from core.replay import event_at
+from core.replay import BOOK, event_at
 from core.values import SCALE
 
 
@@ -115,6 +115,8 @@ class RecordedFeed:
                 chunk = chunks[k]
                 i = chunk.pos
                 chunk.pos = i + 1
+                if chunk.kind == BOOK and i > 0 and chunk.c4[i] == chunk.c4[i - 1]:
+                    continue  # sent with the first row of its book update
                 due = wall0 + (chunk.ts[i] - first) / 1e9 / self.speed
                 delay = due - loop.time()
                 if delay > 0:

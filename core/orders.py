@@ -70,6 +70,7 @@ class Order:
         self.time_in_force: Final = cmd.time_in_force
         self.reduce_only: Final = cmd.reduce_only
         self.ts_init: Final = cmd.ts_init
+        self.dedup_key: Final = cmd.dedup_key
         self.qty: Qty = cmd.qty
         self.price: Price | None = cmd.price
         self.trigger_price: Price | None = cmd.trigger_price

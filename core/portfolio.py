@@ -426,6 +426,14 @@ class Portfolio:
         """The known marks by instrument id (a snapshot: set them with ``mark``)."""
         return {iid: cell.raw for iid, cell in self._cells.items() if cell.known}
 
+    def equity_of(self, account: StrategyAccount) -> int:
+        """An account's equity at the current marks (no snapshot dict: for the breakers)."""
+        total = account.cash_raw
+        cells = self._cells
+        for pos in account.open:
+            total += pos.market_value_raw(cells[pos.instrument_id].raw)
+        return total
+
     def total_equity_raw(self) -> int:
         marks = self.marks
         return sum(a.equity_raw(marks) for a in self.accounts.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final, final
 
+from core.book import BookDelta, BookDeltas
 from core.kernel import Kernel
 from core.market import Bar, QuoteTick, TradeTick
 
@@ -52,9 +53,30 @@ class ColumnChunk:
         return len(self.ts)
 
 
-def event_at(chunk: ColumnChunk, i: int, ts: int) -> Bar | QuoteTick | TradeTick:
-    """Row ``i`` of a chunk as a market-data object stamped ``ts`` (live replays restamp)."""
+def book_update_end(chunk: ColumnChunk, i: int) -> int:
+    """The row after the last one of the book update that row ``i`` belongs to (rows of one
+    update share a sequence and sit together; a chunk never splits one)."""
+    seqs = chunk.c4
+    sequence = seqs[i]
+    n = len(seqs)
+    j = i + 1
+    while j < n and seqs[j] == sequence:
+        j += 1
+    return j
+
+
+def event_at(chunk: ColumnChunk, i: int, ts: int) -> Bar | QuoteTick | TradeTick | BookDeltas:
+    """Row ``i`` of a chunk as a market-data object stamped ``ts`` (live replays restamp); on a
+    book chunk, the whole update starting at row ``i``."""
     kind = chunk.kind
+    if kind == BOOK:
+        iid = chunk.instrument_id
+        sequence = chunk.c4[i]
+        deltas = [
+            BookDelta(iid, ts, chunk.c1[k], chunk.c2[k], chunk.c3[k], sequence)
+            for k in range(i, book_update_end(chunk, i))
+        ]
+        return BookDeltas(iid, ts, sequence, deltas)
     if kind == BARS:
         return Bar(
             chunk.instrument_id, ts, chunk.c1[i], chunk.c2[i], chunk.c3[i], chunk.c4[i], chunk.c5[i]
@@ -102,6 +124,19 @@ class Replayer:
             ts, bid, ask, bsz, asz = chunk.ts, chunk.c1, chunk.c2, chunk.c3, chunk.c4
             for i in range(start, end):
                 kernel.on_quote(QuoteTick(iid, ts[i], bid[i], ask[i], bsz[i], asz[i]))
+        elif kind == BOOK:
+            # one kernel call per venue update; the rows are applied straight from the columns
+            kernel = self.kernel
+            iid = chunk.instrument_id
+            ts, sides, prices, sizes, seqs = chunk.ts, chunk.c1, chunk.c2, chunk.c3, chunk.c4
+            i = start
+            while i < end:
+                sequence = seqs[i]
+                j = i + 1
+                while j < end and seqs[j] == sequence:
+                    j += 1
+                kernel.on_book_rows(iid, ts[i], sequence, sides, prices, sizes, i, j)
+                i = j
         else:
             for i in range(start, end):
                 self._dispatch(chunk, kind, i)
@@ -123,6 +158,17 @@ class Replayer:
             i = chunk.pos
             if until_ts >= 0 and chunk.ts[i] > until_ts:
                 return j
+            if chunk.kind == BOOK:
+                # the rows of one update share a time, so they are next to each other in order
+                e = book_update_end(chunk, i)
+                iid = chunk.instrument_id
+                seq = chunk.c4[i]
+                self.kernel.on_book_rows(iid, chunk.ts[i], seq, chunk.c1, chunk.c2, chunk.c3, i, e)
+                chunk.pos = e
+                self.events += e - i
+                self.last_ts = chunk.ts[i]
+                j += e - i
+                continue
             self._dispatch(chunk, chunk.kind, i)
             chunk.pos = i + 1
             self.events += 1

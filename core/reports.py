@@ -43,7 +43,10 @@ def build_report(
     data: Sequence[Mapping[str, JsonScalar]],
     settings: Mapping[str, JsonScalar],
     equity_points: int = DEFAULT_EQUITY_POINTS,
+    faults: Sequence[tuple[str, int, str]] = (),
 ) -> dict[str, JsonValue]:
+    """The run's JSON report. ``faults``: (strategy, time, error) of each strategy that
+    raised and was halted (no traceback: its file paths differ between machines)."""
     ts, raw = thin_equity(result.equity_ts, result.equity_raw, equity_points)
     report: dict[str, JsonValue] = {
         "report_format": REPORT_FORMAT,
@@ -62,6 +65,10 @@ def build_report(
         "equity": [
             [iso_utc(int(t)), exact_text(int(e))]
             for t, e in zip(ts.tolist(), raw.tolist(), strict=True)
+        ],
+        "faults": [
+            {"strategy": sid, "time": iso_utc(ts_fault), "error": error}
+            for sid, ts_fault, error in faults
         ],
     }
     return report
@@ -134,14 +141,14 @@ def _duration_cell(ns: int | None) -> str:
     return f"{days}d {text}" if days else text
 
 
-def format_table(metrics: Metrics) -> str:
-    """A two-column, human-readable table for the CLI.
+def metric_rows(metrics: Metrics) -> list[tuple[str, str]]:
+    """(label, text) of every figure, in the order the CLI table and the GUI show them.
 
     Money has 2 decimals (rounded half to even) and the currency. Percentages and ratios have 2
     decimals. Figures with no meaning show ``n/a``.
     """
     m = metrics
-    rows: list[tuple[str, str]] = [
+    return [
         ("Start", _time_cell(m.start_ts)),
         ("End", _time_cell(m.end_ts)),
         ("Starting equity", _money_cell(m.starting_equity)),
@@ -176,6 +183,11 @@ def format_table(metrics: Metrics) -> str:
         ("Turnover", _money_cell(m.turnover)),
         ("Exposure", _percent_cell(m.exposure)),
     ]
+
+
+def format_table(metrics: Metrics) -> str:
+    """A two-column, human-readable table for the CLI (see ``metric_rows``)."""
+    rows = metric_rows(metrics)
     label_width = max(len(label) for label, _ in rows)
     value_width = max(len(value) for _, value in rows)
     rule = "-" * (label_width + 2 + value_width)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from threading import Event as StopFlag
+from typing import Protocol
 
 import numpy as np
 
@@ -36,6 +37,16 @@ PAPER = "paper"
 LIVE = "live"
 
 Progress = Callable[[int, int], None]  # (events done, events total)
+
+
+class Pacer(Protocol):
+    """Paces a visual replay: the run dispatches the events up to ``until()`` (event time, -1:
+    no limit), then calls ``wait()`` before the next slice. The GUI's pacer also pauses, steps
+    and changes speed while the run goes on."""
+
+    def until(self) -> int: ...
+
+    def wait(self) -> None: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,9 +103,11 @@ class TradingSession:
         periods_per_year: int = 252,
         chunk_size: int = 65_536,
         per_strategy: bool = False,
+        pacer: Pacer | None = None,
     ) -> BacktestResult:
         """Replay ``series`` through the strategies as fast as possible (``speed`` 0) or paced
-        at ``speed`` x event time (visual replay). ``stop`` cancels between slices."""
+        at ``speed`` x event time (visual replay), or as ``pacer`` says. ``stop`` cancels
+        between slices."""
         if self.mode != BACKTEST:
             raise RuntimeError(f"this session is in {self.mode} mode; backtests run first")
         if not isinstance(self.clock, SimClock):
@@ -115,6 +128,7 @@ class TradingSession:
                 chunk_size,
                 per_strategy,
                 started,
+                pacer,
             )
         finally:
             if gc_was_enabled:
@@ -131,13 +145,16 @@ class TradingSession:
         chunk_size: int,
         per_strategy: bool,
         started: float,
+        given_pacer: Pacer | None,
     ) -> BacktestResult:
         feed = HistoricalFeed(series, chunk_size)
         total = len(feed)
         self.kernel.start()
         replayer = Replayer(self.kernel)
         canceled = False
-        pacer = _Pacer(speed, feed.first_ts) if speed > 0 else None
+        pacer: Pacer | None = given_pacer
+        if pacer is None and speed > 0:
+            pacer = _Pacer(speed, feed.first_ts)
         for chunks, order in feed:
             if order is None:
                 chunk = chunks[0]
@@ -242,6 +259,7 @@ class TradingSession:
             return
         clock = LiveClock()
         self.kernel.switch_clock(clock)
+        self.kernel.track_trade_ids([])
         self.clock = clock
         self.mode = PAPER
         self.kernel.start()

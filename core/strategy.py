@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from mypy_extensions import mypyc_attr
 
-from core.events import OrderEvent, OrderFilled, TimerFired
+from core.book import BookView
+from core.events import Event, OrderEvent, OrderFilled, TimerFired
 from core.market import Bar, QuoteTick, TradeTick
 
 if TYPE_CHECKING:
@@ -19,8 +20,8 @@ class Strategy:
     """Subclass and override the callbacks you need; talk to the world only through ``self.ctx``.
 
     ``instrument_ids`` are the instruments whose data the strategy receives. ``history`` is how many
-    recent bars per instrument ``ctx.history`` keeps (0: none). ``plots`` names the indicator values
-    the strategy reports through ``ctx.plot`` for charts.
+    recent bars per instrument ``ctx.history`` keeps (0: none). Indicators to chart are declared
+    once with ``ctx.plot(name, indicator)`` in ``on_start``.
     """
 
     def __init__(
@@ -57,6 +58,9 @@ class Strategy:
     def on_trade_tick(self, tick: TradeTick) -> None:
         pass
 
+    def on_book(self, book: BookView) -> None:
+        """The instrument's L2 book after each whole venue update (``book.instrument_id``)."""
+
     def on_order_event(self, event: OrderEvent) -> None:
         pass
 
@@ -65,6 +69,10 @@ class Strategy:
 
     def on_timer(self, event: TimerFired) -> None:
         pass
+
+    def on_risk_event(self, event: Event) -> None:
+        """A risk decision about one of this strategy's orders (``OrderRiskDecision``), or a
+        change of its trading state, a breaker, the kill switch or its limits."""
 
     def on_stop(self) -> None:
         pass

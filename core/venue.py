@@ -6,11 +6,13 @@ from collections.abc import Callable
 
 from mypy_extensions import mypyc_attr
 
+from core.book import OrderBook
 from core.clock import Clock
 from core.commands import CancelOrder, ModifyOrder, SubmitOrder
 from core.events import Event
 from core.instruments import Instrument
 from core.market import Bar, QuoteTick, TradeTick
+from core.orders import Order
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -55,6 +57,19 @@ class Venue:
     def modify(self, cmd: ModifyOrder) -> None:
         raise NotImplementedError
 
+    def resume_numbering(self, trade_ids: list[str], venue_order_ids: list[str]) -> None:
+        """After a restart: the trade and order ids this venue gave before (a simulated venue
+        numbers on after them; a broker's ids are the broker's)."""
+
+    def restore(self, order: Order, position_raw: int) -> None:
+        """After a restart: ``order`` was working here when the process stopped (the journal
+        says so). A simulated venue takes it back; a broker adapter must reconcile it with the
+        broker's own order list instead."""
+        raise NotImplementedError(
+            f"venue {self.name} cannot take over working orders after a restart: reconcile "
+            f"{order.client_order_id} with the broker"
+        )
+
     def on_bar(self, bar: Bar) -> None:
         """Match resting orders against a new bar (simulated venues only)."""
 
@@ -63,6 +78,10 @@ class Venue:
 
     def on_trade(self, trade: TradeTick) -> None:
         """Match resting orders against a market print (simulated venues only)."""
+
+    def on_book(self, book: OrderBook) -> None:
+        """The instrument's L2 book after a whole update (simulated venues only). The book is
+        the kernel's own: read it, never change it."""
 
     def on_time(self, ts_ns: int) -> None:
         """Time moved on with no market data (deliver delayed messages, expire orders)."""

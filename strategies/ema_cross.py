@@ -80,6 +80,8 @@ class EmaCross(Strategy):
                 f"of {self._iid}"
             )
         self._qty = qty
+        ctx.plot(f"EMA {self.config.fast}", self.fast_ema)
+        ctx.plot(f"EMA {self.config.slow}", self.slow_ema)
 
     def on_quote(self, quote: QuoteTick) -> None:
         self.update((quote.bid_raw + quote.ask_raw) / _MID_SCALE)

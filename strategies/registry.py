@@ -30,6 +30,7 @@ from core.strategy import Strategy
 from strategies.bollinger_reversion import BollingerReversion, BollingerReversionConfig
 from strategies.donchian_breakout import DonchianBreakout, DonchianBreakoutConfig
 from strategies.ema_cross import EmaCross, EmaCrossConfig
+from strategies.market_maker import MarketMaker, MarketMakerConfig
 from strategies.pairs_zscore import PairsZscore, PairsZscoreConfig
 from strategies.params import check_value, describe_range
 from strategies.rsi_reversion import RsiReversion, RsiReversionConfig
@@ -38,7 +39,7 @@ from strategies.sma_cross import SmaCross, SmaCrossConfig
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-DATA_KINDS = ("bars", "quotes", "any")
+DATA_KINDS = ("bars", "quotes", "book", "any")
 # the most specific parse first: "none" is None before it is text, "1" an int before a float
 _PARSE_ORDER: tuple[type, ...] = (type(None), bool, int, float, Decimal, str)
 _TRUE = frozenset(("1", "true", "yes", "on"))
@@ -74,7 +75,7 @@ class TemplateSpec:
     config_class: type
     strategy_class: type[Strategy]
     description: str
-    data_kind: str  # "bars", "quotes" or "any"
+    data_kind: str  # "bars", "quotes", "book" (L2 book data, trade ticks beside it) or "any"
     n_instruments: int
     instrument_fields: tuple[str, ...]
     params: tuple[ParamSpec, ...]
@@ -213,6 +214,13 @@ TEMPLATES: dict[str, TemplateSpec] = {
             PairsZscore,
             "trade the z-score of log(a) - beta * log(b) on two instruments",
             "bars",
+        ),
+        _make_spec(
+            "market_maker",
+            MarketMakerConfig,
+            MarketMaker,
+            "quote bid and ask around the book's mid within inventory limits (--venue book)",
+            "book",
         ),
     )
 }

@@ -82,6 +82,8 @@ class SmaCross(Strategy):
         self._qty = qty
         self.fast_sma = ctx.sma(self._iid, self.config.fast)
         self.slow_sma = ctx.sma(self._iid, self.config.slow)
+        ctx.plot(f"SMA {self.config.fast}", self.fast_sma)
+        ctx.plot(f"SMA {self.config.slow}", self.slow_sma)
 
     def on_bar(self, bar: Bar) -> None:
         fast = self.fast_sma

@@ -20,3 +20,12 @@ def shared_data() -> Path:
     if not (root / "README.md").is_file():
         pytest.skip(f"shared market data not found at {root} (set TRADEBENCH_SHARED_DATA)")
     return root
+
+
+@pytest.fixture(autouse=True)
+def own_journal(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test journals into a file of its own (``TRADEBENCH_JOURNAL``), never into the
+    user's data folder; subprocesses inherit it."""
+    path = tmp_path_factory.mktemp("journal") / "journal.sqlite"
+    monkeypatch.setenv("TRADEBENCH_JOURNAL", str(path))
+    return path

@@ -6,6 +6,7 @@ integer nanoseconds UTC; bars carry their END time. See each module for the deta
 """
 
 from core.data.binance import load_binance_quotes, load_binance_trades, replay_book
+from core.data.book_series import BookSeries, book_series_from_events, book_series_of_market
 from core.data.catalog import CatalogEntry, DataCatalog
 from core.data.corporate_actions import FactorFile, adjust_bars, load_factor_file
 from core.data.hygiene import SequencedStream, StreamGap
@@ -25,6 +26,7 @@ __all__ = [
     "LAYOUTS",
     "SCHEMA_VERSION",
     "BarSeries",
+    "BookSeries",
     "CatalogEntry",
     "DataCatalog",
     "DataValidationError",
@@ -35,6 +37,8 @@ __all__ = [
     "StreamGap",
     "TradeSeries",
     "adjust_bars",
+    "book_series_from_events",
+    "book_series_of_market",
     "generate_bars",
     "generate_quotes",
     "load_bars",

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         list_runs,
         rebuild_report,
     )
-    from core.journal.recovery import JournaledFill, Recovery, recover
+    from core.journal.recovery import JournaledFill, Recovery, recover, restore_into
     from core.journal.writer import SqliteJournal, default_dedup_key
 
 _LAZY = {
@@ -55,6 +55,7 @@ _LAZY = {
     "JournaledFill": "core.journal.recovery",
     "Recovery": "core.journal.recovery",
     "recover": "core.journal.recovery",
+    "restore_into": "core.journal.recovery",
     "SqliteJournal": "core.journal.writer",
     "default_dedup_key": "core.journal.writer",
 }
@@ -87,4 +88,5 @@ __all__ = [
     "list_runs",
     "rebuild_report",
     "recover",
+    "restore_into",
 ]

@@ -278,7 +278,18 @@ class JournalReader:
             settings=info.settings,
             # the stored curve is already the report's thinned one: keep every stored sample
             equity_points=0,
+            faults=self.faults(run_id),
         )
+
+    def faults(self, run_id: int) -> list[tuple[str, int, str]]:
+        """(strategy, time, error) of each strategy fault the run journaled, in order."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(LogEntry.source, LogEntry.ts, LogEntry.message)
+                .where(LogEntry.run_id == run_id, LogEntry.level == "FAULT")
+                .order_by(LogEntry.id)
+            ).all()
+        return [(str(sid), int(ts), str(message)) for sid, ts, message in rows]
 
     # exports ----------------------------------------------------------------------------------
     def export_csv(self, run_id: int, folder: str | os.PathLike[str]) -> list[Path]:

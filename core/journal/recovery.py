@@ -32,6 +32,7 @@ from core.journal.records import (
     side_value,
 )
 from core.journal.schema import FillRow, OrderEventRow, OrderRow, Run, StrategyVersion
+from core.kernel import Kernel
 from core.orders import Order
 from core.portfolio import Portfolio, StrategyAccount
 from core.values import Money, Price, Qty
@@ -127,6 +128,7 @@ class Recovery:
     accounts: dict[str, StrategyAccount]
     fills: list[JournaledFill]
     sent: frozenset[tuple[str, str]] = field(repr=False)  # (strategy id, dedup key), all runs
+    client_order_ids: dict[str, list[str]] = field(repr=False)  # per strategy, this run
 
     def position_raw(self, strategy_id: str, instrument_id: str) -> int:
         account = self.accounts.get(strategy_id)
@@ -270,6 +272,13 @@ def _recover(
                 OrderRow.strategy_id.in_(strategies)
             )
         ).all()
+        ids: dict[str, list[str]] = {}
+        for sid, coid in conn.execute(
+            select(OrderRow.strategy_id, OrderRow.client_order_id)
+            .where(OrderRow.run_id == run_id)
+            .order_by(OrderRow.id)
+        ):
+            ids.setdefault(str(sid), []).append(str(coid))
         conn.rollback()
     return Recovery(
         run_id=run_id,
@@ -279,4 +288,51 @@ def _recover(
         accounts=accounts,
         fills=fills,
         sent=frozenset((str(sid), str(key)) for sid, key in sent),
+        client_order_ids=ids,
     )
+
+
+def restore_into(kernel: Kernel, recovery: Recovery) -> None:
+    """Put a recovered run back into a fresh kernel that has the same strategies loaded (with
+    the same allocations): every journaled fill is booked again by the account's own rules,
+    the last fill price marks each instrument until market data arrives, every client order id
+    of the run is reserved (numbering goes on after it), and each working order returns to the
+    kernel and its venue. The strategies' own state is theirs to rebuild in ``on_start``."""
+    instruments = {inst.id: inst for inst in kernel.instruments}
+    for sid in recovery.accounts:
+        try:
+            kernel.record(sid)
+        except KeyError:
+            raise JournalError(
+                f"run {recovery.run_id} has strategy {sid!r}, which is not loaded: load the "
+                f"same strategies to resume it"
+            ) from None
+    portfolio = kernel.portfolio
+    for fill in recovery.fills:
+        account = kernel.record(fill.strategy_id).account
+        instrument = instruments.get(fill.instrument_id)
+        if instrument is None:
+            raise JournalError(
+                f"run {recovery.run_id} has fills in {fill.instrument_id}, which this session "
+                f"does not trade"
+            )
+        fee = fill.fee_raw if fill.fee_currency == account.currency else 0
+        account.apply_fill(instrument, fill.side, fill.qty_raw, fill.px_raw, fee, fill.ts)
+        portfolio.mark(fill.instrument_id, fill.px_raw)
+    for sid, ids in recovery.client_order_ids.items():
+        kernel.remember_order_ids(sid, ids)
+    kernel.track_trade_ids(
+        [(f.instrument_id.rpartition(".")[2], f.trade_id) for f in recovery.fills]
+    )
+    by_venue: dict[str, list[str]] = {}
+    for fill in recovery.fills:
+        by_venue.setdefault(fill.instrument_id.rpartition(".")[2], []).append(fill.trade_id)
+    venue_order_ids: dict[str, list[str]] = {}
+    for order in recovery.open_orders:
+        venue_order_ids.setdefault(order.instrument_id.rpartition(".")[2], []).append(
+            order.venue_order_id
+        )
+    for name in set(by_venue) | set(venue_order_ids):
+        kernel.venue(name).resume_numbering(by_venue.get(name, []), venue_order_ids.get(name, []))
+    for order in recovery.open_orders:
+        kernel.restore_order(order)

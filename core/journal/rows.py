@@ -24,6 +24,7 @@ from core.journal.schema import (
     OrderRow,
     PositionSnapshot,
     RiskDecision,
+    RiskEventRow,
     RoundTripRow,
 )
 from core.orders import Order
@@ -99,7 +100,21 @@ INSERT_FILL: Final = insert_sql(
 )
 INSERT_RISK: Final = insert_sql(
     RiskDecision,
-    ("run_id", "order_id", "strategy_id", "client_order_id", "decision", "rule", "reason", "ts"),
+    (
+        "run_id",
+        "order_id",
+        "strategy_id",
+        "client_order_id",
+        "action",
+        "decision",
+        "rule",
+        "reason",
+        "ts",
+    ),
+)
+INSERT_RISK_EVENT: Final = insert_sql(
+    RiskEventRow,
+    ("run_id", "ts", "kind", "scope", "summary", "who", "reason", "details_json"),
 )
 INSERT_POSITION: Final = insert_sql(
     PositionSnapshot,

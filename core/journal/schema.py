@@ -195,6 +195,28 @@ class RiskDecision(Base):
     rule: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     ts: Mapped[int] = mapped_column(Raw)
+    # submit or modify (migration 0003)
+    action: Mapped[str] = mapped_column(String(8), default="submit", server_default="submit")
+
+
+class RiskEventRow(Base):
+    """A change of the risk engine's state: a trading state, the kill switch (tripped or reset,
+    by whom and why), a drawdown breaker (with the numbers that tripped it), a setting."""
+
+    __tablename__ = "risk_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('state', 'kill_switch', 'breaker', 'config')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    ts: Mapped[int] = mapped_column(Raw)
+    kind: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(Text)  # a strategy id, or "" for global
+    summary: Mapped[str] = mapped_column(Text)  # the event as a person reads it
+    who: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    details_json: Mapped[str] = mapped_column(Text)  # the event's fields (exact raw ints)
 
 
 class EquitySnapshot(Base):

@@ -39,14 +39,19 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 import core
 from core.commands import SubmitOrder
 from core.events import (
+    BreakerTripped,
     Event,
+    KillSwitchChanged,
     OrderDenied,
     OrderEvent,
     OrderFilled,
+    OrderRiskDecision,
     OrderSubmitted,
     PositionChanged,
+    RiskConfigChanged,
     StrategyFaulted,
     StrategyLogged,
+    TradingStateChanged,
 )
 from core.journal.background import BackgroundWriter, worth_it
 from core.journal.background import available as background_available
@@ -58,6 +63,7 @@ from core.journal.database import (
     open_engine,
     write_connection,
 )
+from core.journal.errors import DuplicateOrder
 from core.journal.records import (
     LIQUIDITY,
     code_hash_of,
@@ -75,6 +81,7 @@ from core.journal.rows import (
     INSERT_ORDER,
     INSERT_POSITION,
     INSERT_RISK,
+    INSERT_RISK_EVENT,
     INSERT_ROUND_TRIP,
     UPDATE_ORDER,
     Row,
@@ -86,6 +93,7 @@ from core.journal.schema import MODES, OrderRow, Run, StrategyVersion
 from core.kernel import Kernel
 from core.orders import IllegalOrderTransition, Order
 from core.reports import DEFAULT_EQUITY_POINTS, thin_equity
+from core.risk import Denial
 from core.session import BacktestResult
 from core.strategy import Strategy
 from core.values import Money
@@ -98,12 +106,16 @@ DedupKey = Callable[[Order, int], str]
 
 
 def default_dedup_key(order: Order, run_id: int) -> str:
-    """Until commands carry their own deduplication key, an order is unique within its run.
+    """The order's own key (``SubmitOrder.dedup_key``: the strategy names its intent, so the
+    same intent after a restart gives the same key and the constraint refuses it); an order
+    without one is unique within its run by its client order id."""
+    return order.dedup_key or f"run{run_id}:{order.client_order_id}"
 
-    A strategy-chosen key (the same intent after a restart gives the same key) is what makes
-    the constraint refuse a resubmission across runs; pass ``dedup_key=`` to supply one.
-    """
-    return f"run{run_id}:{order.client_order_id}"
+
+def denied_dedup_key(key: str, order: Order, run_id: int) -> str:
+    """A denied order never went out: it must not use up its key (a later order for the same
+    intent may pass), so its row keeps the key with a suffix that is unique to it."""
+    return f"{key}#denied:run{run_id}:{order.client_order_id}"
 
 
 class _OrderSlot:
@@ -181,14 +193,20 @@ class SqliteJournal:
 
     # wiring ---------------------------------------------------------------------------------
     def attach(self, kernel: Kernel) -> None:
-        """Listen to ``kernel`` and read submitted orders' terms from it."""
+        """Listen to ``kernel`` and read submitted orders' terms from it. A durable journal
+        also commits each order, with its deduplication key, before the venue gets it."""
         self._kernel = kernel
         self._lookup = kernel.order
         kernel.add_listener(self)
+        if self.durable:
+            kernel.before_send = self.record_before_send
 
     def detach(self) -> None:
-        if self._kernel is not None:
-            self._kernel.remove_listener(self)
+        kernel = self._kernel
+        if kernel is not None:
+            kernel.remove_listener(self)
+            if kernel.before_send == self.record_before_send:
+                kernel.before_send = None
             self._kernel = None
 
     def set_order_lookup(self, lookup: OrderLookup) -> None:
@@ -299,22 +317,25 @@ class SqliteJournal:
         with self._write() as conn:
             conn.execute(insert(StrategyVersion).values(**row))
 
-    def record_risk_decision(
-        self,
-        decision: str,
-        *,
-        strategy_id: str,
-        client_order_id: str,
-        ts: int,
-        rule: str | None = None,
-        reason: str | None = None,
-    ) -> None:
-        """A risk decision the events do not show (``modified``: the risk step changed the
-        order). Approvals and denials are journaled from OrderSubmitted / OrderDenied."""
+    def record_before_send(self, order: Order) -> Denial | None:
+        """The kernel's pre-send step (durable runs): commit the order row, whose UNIQUE
+        (strategy, deduplication key) constraint refuses an order that already went out, in
+        this run or any earlier one. Nothing reaches the venue before this commit."""
         run_id = self._require_run()
-        self.sync()
-        row = (run_id, run_id, client_order_id, strategy_id, client_order_id, decision, rule)
-        self._commit_rows(INSERT_RISK, [(*row, reason, ts)])
+        key = self._dedup_key(order, run_id)
+        self.flush()  # rows of earlier events first, in order
+        replica = Order(_terms_of(order))
+        try:
+            self._commit_rows(INSERT_ORDER, [order_row(run_id, replica, key)])
+        except DuplicateOrder:
+            return Denial(
+                "journal",
+                f"an order with deduplication key {key!r} of strategy {order.strategy_id} "
+                f"is already in the journal: it is not sent again",
+            )
+        self._open[order.client_order_id] = _OrderSlot(replica, key, is_new=False)
+        self._known.add(order.client_order_id)
+        return None
 
     def was_sent(self, strategy_id: str, dedup_key: str) -> bool:
         """Did ``strategy_id`` already send an order with ``dedup_key`` (in any run)? Pending
@@ -406,12 +427,15 @@ class SqliteJournal:
     # the listener ---------------------------------------------------------------------------
     def __call__(self, event: Event) -> None:
         cls = type(event)
-        if cls is OrderSubmitted or cls is OrderDenied:
-            self._capture_terms(event)  # type: ignore[arg-type]  # both are OrderEvents
+        if cls is OrderSubmitted:
+            self._capture_terms(event, False)  # type: ignore[arg-type]  # an OrderEvent
+        elif cls is OrderDenied:
+            self._capture_terms(event, True)  # type: ignore[arg-type]  # an OrderEvent
         self._pending.append(event)
         if self.durable:
-            # order events (fills first of all) and faults are on disk before we return
-            if isinstance(event, OrderEvent) or cls is StrategyFaulted:
+            # order events (fills first of all), faults and risk state changes (a kill switch
+            # and who reset it) are on disk before we return
+            if isinstance(event, OrderEvent) or cls is StrategyFaulted or cls is KillSwitchChanged:
                 self.flush()
         elif len(self._pending) >= self._batch_rows:
             self.flush()
@@ -495,27 +519,20 @@ class SqliteJournal:
         with self._write() as conn:
             conn.exec_driver_sql(sql, rows)
 
-    def _capture_terms(self, event: OrderEvent) -> None:
+    def _capture_terms(self, event: OrderEvent, denied: bool) -> None:
+        if event.client_order_id in self._open:
+            return  # committed before it was sent (record_before_send)
         lookup = self._lookup
         order = lookup(event.client_order_id) if lookup is not None else None
         if order is None:
             return  # journaled as an event for an unknown order (see _write_events)
         # The order as the kernel holds it when its first event is published: a modify that
         # the venue applied before that (possible only with zero latency) shows here already.
-        cmd = SubmitOrder(
-            strategy_id=order.strategy_id,
-            client_order_id=order.client_order_id,
-            instrument_id=order.instrument_id,
-            side=order.side,
-            order_type=order.order_type,
-            qty=order.qty,
-            price=order.price,
-            trigger_price=order.trigger_price,
-            time_in_force=order.time_in_force,
-            reduce_only=order.reduce_only,
-            ts_init=order.ts_init,
-        )
-        self._terms[order.client_order_id] = _Terms(cmd, self._dedup_key(order, self.run_id or 0))
+        run_id = self.run_id or 0
+        key = self._dedup_key(order, run_id)
+        if denied:
+            key = denied_dedup_key(key, order, run_id)
+        self._terms[order.client_order_id] = _Terms(_terms_of(order), key)
 
     def _statements(self, run_id: int, pending: list[Event]) -> list[Statement]:
         """The rows of ``pending``, in dependency order (orders before what refers to them)."""
@@ -529,9 +546,27 @@ class SqliteJournal:
         risk_rows: list[Row] = []
         position_rows: list[Row] = []
         log_rows: list[Row] = []
+        risk_event_rows: list[Row] = []
         for event in pending:
             if not isinstance(event, OrderEvent):
-                _other_row(run_id, event, position_rows, log_rows)
+                if isinstance(event, OrderRiskDecision):
+                    coid = event.client_order_id
+                    risk_rows.append(
+                        (
+                            run_id,
+                            run_id,
+                            coid,
+                            event.strategy_id,
+                            coid,
+                            event.action,
+                            event.decision,
+                            event.rule or None,
+                            event.reason or None,
+                            event.ts_event,
+                        )
+                    )
+                else:
+                    _other_row(run_id, event, position_rows, log_rows, risk_event_rows)
                 continue
             cls = type(event)
             coid = event.client_order_id
@@ -581,25 +616,6 @@ class SqliteJournal:
                         ts,
                     )
                 )
-            elif cls is OrderSubmitted:
-                risk_rows.append(
-                    (run_id, run_id, coid, event.strategy_id, coid, "approved", None, None, ts)
-                )
-            elif cls is OrderDenied:
-                denied = cast(OrderDenied, event)
-                risk_rows.append(
-                    (
-                        run_id,
-                        run_id,
-                        coid,
-                        denied.strategy_id,
-                        coid,
-                        "denied",
-                        denied.rule,
-                        denied.reason,
-                        ts,
-                    )
-                )
         statements: list[Statement] = []
         if new_slots:
             statements.append(
@@ -611,6 +627,7 @@ class SqliteJournal:
             (INSERT_RISK, risk_rows),
             (INSERT_POSITION, position_rows),
             (INSERT_LOG, log_rows),
+            (INSERT_RISK_EVENT, risk_event_rows),
         ):
             if rows:
                 statements.append((sql, rows))
@@ -646,13 +663,69 @@ class SqliteJournal:
             conn.exec_driver_sql(INSERT_ROUND_TRIP, rows)
 
 
+def _terms_of(order: Order) -> SubmitOrder:
+    return SubmitOrder(
+        strategy_id=order.strategy_id,
+        client_order_id=order.client_order_id,
+        instrument_id=order.instrument_id,
+        side=order.side,
+        order_type=order.order_type,
+        qty=order.qty,
+        price=order.price,
+        trigger_price=order.trigger_price,
+        time_in_force=order.time_in_force,
+        reduce_only=order.reduce_only,
+        ts_init=order.ts_init,
+        dedup_key=order.dedup_key,
+    )
+
+
+def _risk_event_row(run_id: int, event: Event) -> Row | None:
+    """The risk_events row of a risk state change (None for other events)."""
+    if isinstance(event, TradingStateChanged):
+        kind, scope, who, reason = "state", event.scope, event.who, event.reason
+        details: dict[str, Any] = {"previous": event.previous, "state": event.state}
+    elif isinstance(event, KillSwitchChanged):
+        kind, scope, who, reason = "kill_switch", "", event.who, event.reason
+        details = {
+            "tripped": event.tripped,
+            "flatten": event.flatten,
+            "canceled": event.canceled,
+            "flatten_orders": event.flatten_orders,
+        }
+    elif isinstance(event, BreakerTripped):
+        kind, scope, who, reason = "breaker", event.scope, f"breaker {event.name}", "drawdown"
+        details = {
+            "name": event.name,
+            "tripped": event.tripped,
+            "intraday": event.intraday,
+            "action": event.action,
+            "peak_raw": event.peak_raw,
+            "equity_raw": event.equity_raw,
+            "drawdown_raw": event.drawdown_raw,
+            "limit": event.limit_text,
+            "currency": event.currency,
+        }
+    elif isinstance(event, RiskConfigChanged):
+        kind, scope, who, reason = "config", event.scope, event.who, event.reason
+        details = {"what": event.what, "old": event.old, "new": event.new}
+    else:
+        return None
+    return (run_id, event.ts_event, kind, scope, event.describe(), who, reason, dumps(details))
+
+
 def _other_row(
     run_id: int,
     event: Event,
     position_rows: list[tuple[Any, ...]],
     log_rows: list[tuple[Any, ...]],
+    risk_event_rows: list[tuple[Any, ...]],
 ) -> None:
     """Rows of the events that are not about one order."""
+    risk_row = _risk_event_row(run_id, event)
+    if risk_row is not None:
+        risk_event_rows.append(risk_row)
+        return
     if isinstance(event, PositionChanged):
         pnl = event.realized_pnl
         position_rows.append(

@@ -121,6 +121,20 @@ CASES = {
         ("synthetic:2520:16@AAA.SIM", "synthetic:2520:17@BBB.SIM"),
         ("--param", "hedge_ratio=0", "--param", "window=40"),
     ),
+    # market_maker: L2 book data on the order-book venue
+    "mm-binance-btcusdt": Case(
+        "market_maker",
+        (
+            "binance:{data}/hftbacktest/binance_spot_btcusdt_20240808_stream.gz,"
+            "{data}/hftbacktest/binance_spot_btcusdt_20240809_stream.gz",
+        ),
+        ("--venue", "book", "--lot", "0.00001", "--param", "qty=0.001")
+        + ("--param", "max_position=0.005", "--fee", "maker-taker:-0.1:1"),
+        prices=("61000", "62500"),
+    ),
+    "mm-synthetic-book": Case(
+        "market_maker", ("synthetic-book:1800:3",), ("--venue", "book", "--latency-ms", "1")
+    ),
 }
 
 
@@ -190,7 +204,8 @@ def test_backtest_runs_and_reports(
     assert result.out.startswith("tradebench ")
     assert f"backtest {case.strategy} on " in result.out
     assert report["strategy"] == case.strategy
-    assert len(report["data"]) == len(case.data)
+    # one entry per series: a Binance recording gives two (its book and its trades)
+    assert len({d["source"] for d in report["data"]}) == len(case.data)
     _check_report_matches_table(result, report, case)
 
 
@@ -205,6 +220,7 @@ def test_every_listed_template_is_covered(run_cli: Callable[..., Any]) -> None:
         "bollinger_reversion",
         "donchian_breakout",
         "pairs_zscore",
+        "market_maker",
     ]
     covered = {case.strategy for case in CASES.values()}
     assert set(listed) <= covered

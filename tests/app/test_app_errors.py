@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 TEMPLATES = (
-    "sma_cross, ema_cross, rsi_reversion, bollinger_reversion, donchian_breakout, pairs_zscore"
+    "sma_cross, ema_cross, rsi_reversion, bollinger_reversion, donchian_breakout, pairs_zscore, "
+    "market_maker"
 )
 HEADER = "Date,Open,High,Low,Close,Adj Close,Volume\n"
 GOOD_ROW = "2020-01-02,100.0,101.0,99.0,100.5,100.5,1000\n"

@@ -31,8 +31,8 @@ from core.instruments import Instrument, equity
 from core.kernel import Kernel
 from core.market import Bar
 from core.orders import Order
-from core.portfolio import Portfolio, StrategyAccount
-from core.risk import Denial, RiskEngine, RiskRule
+from core.portfolio import StrategyAccount
+from core.risk import Adjustment, Denial, RiskEngine, RiskRule, RiskView
 from core.strategy import Strategy
 from core.values import Money, Price, Qty
 from core.venue import Venue
@@ -265,7 +265,7 @@ class DenyAll(RiskRule):
     def __init__(self) -> None:
         self.seen: list[SubmitOrder] = []
 
-    def check(self, cmd: SubmitOrder, portfolio: Portfolio) -> Denial | None:
+    def check(self, cmd: SubmitOrder, view: RiskView) -> Denial | Adjustment | None:
         self.seen.append(cmd)
         return Denial(self.name, f"no trading today ({cmd.client_order_id})")
 

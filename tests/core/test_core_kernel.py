@@ -34,8 +34,7 @@ from core.events import (
 )
 from core.market import Bar
 from core.orders import Order
-from core.portfolio import Portfolio
-from core.risk import Denial, RiskRule
+from core.risk import Denial, RiskRule, RiskView
 from core.values import Money, Qty
 
 BUY, SELL = OrderSide.BUY, OrderSide.SELL
@@ -221,14 +220,14 @@ def test_risk_denial_reaches_the_strategy_with_rule_and_reason() -> None:
     assert rig.kernel.record("S1").status == StrategyStatus.RUNNING
 
 
-def test_the_first_denying_rule_wins_and_sees_the_portfolio() -> None:
+def test_the_first_denying_rule_wins_and_sees_the_kernels_portfolio() -> None:
     seen: list[object] = []
 
     class MaxQty(RiskRule):
         name = "max_qty"
 
-        def check(self, cmd, portfolio):  # type: ignore[no-untyped-def]
-            seen.append(portfolio)
+        def check(self, cmd, view):  # type: ignore[no-untyped-def]
+            seen.append(view)
             if cmd.qty > Qty.of(5):
                 return Denial(self.name, f"{cmd.qty} > 5")
             return None
@@ -237,7 +236,7 @@ def test_the_first_denying_rule_wins_and_sees_the_portfolio() -> None:
     big = rig.submit(BUY, 6)
     assert big.status == S.DENIED
     assert rig.of_type(OrderDenied)[0].rule == "max_qty"  # type: ignore[attr-defined]
-    assert isinstance(seen[0], Portfolio)
+    assert isinstance(seen[0], RiskView) and seen[0].portfolio is rig.kernel.portfolio
     small = rig.submit(BUY, 5)
     assert rig.of_type(OrderDenied)[1].rule == "deny_all"  # type: ignore[attr-defined]
     assert small.status == S.DENIED
@@ -272,7 +271,7 @@ def test_a_risk_rule_that_raises_denies_the_order() -> None:
     class Broken(RiskRule):
         name = "broken"
 
-        def check(self, cmd, portfolio):  # type: ignore[no-untyped-def]
+        def check(self, cmd, view):  # type: ignore[no-untyped-def]
             raise ZeroDivisionError("oops")
 
     strategy = RecordingStrategy()
@@ -598,8 +597,14 @@ def test_queued_events_reach_listeners_in_order() -> None:
     rig.venue.fill_on_submit = True
     rig.submit(BUY, 1)
     kinds = [type(e).__name__ for e in rig.events if not isinstance(e, StrategyLogged)]
-    assert kinds == ["OrderSubmitted", "OrderAccepted", "OrderFilled", "PositionChanged"]
-    assert isinstance(rig.events[0], OrderSubmitted)
+    assert kinds == [
+        "OrderRiskDecision",
+        "OrderSubmitted",
+        "OrderAccepted",
+        "OrderFilled",
+        "PositionChanged",
+    ]
+    assert isinstance(rig.events[1], OrderSubmitted)
 
 
 # timers through the kernel -----------------------------------------------------------------------
@@ -755,3 +760,24 @@ def test_listeners_see_order_events_in_the_order_they_were_applied() -> None:
         if isinstance(event, OrderEvent):
             replay.apply(event)
     assert replay.status == order.status
+
+
+def test_a_fill_reported_twice_is_booked_once_when_trade_ids_are_tracked() -> None:
+    rig = Rig()
+    rig.kernel.track_trade_ids([("SIM", "T-9")])  # booked before a restart
+    order = rig.submit(BUY, 10)
+    rig.venue.accept(order.client_order_id)
+    rig.venue.fill(order.client_order_id, 4, "100")  # T-1
+    rig.venue._trade_seq = 0  # the venue (or a broker after a reconnect) reports T-1 again
+    rig.venue.fill(order.client_order_id, 4, "100")
+    rig.venue._trade_seq = 8
+    rig.venue.fill(order.client_order_id, 4, "100")  # T-9: booked before the restart
+    rig.kernel.drain_now()
+    assert order.filled_qty_raw == Qty.of(4).raw
+    account = rig.kernel.record("S1").account
+    assert account.positions[SPY].signed_qty_raw == Qty.of(4).raw
+    warnings = [e.message for e in rig.events if isinstance(e, StrategyLogged)]
+    assert warnings == [
+        "duplicate fill ignored: OrderFilled S1-1 BUY 4 @ 100 fee 0.00 USD",
+        "duplicate fill ignored: OrderFilled S1-1 BUY 4 @ 100 fee 0.00 USD",
+    ]

@@ -12,7 +12,7 @@ import pytest
 
 from core.enums import OrderSide, OrderType
 from core.events import OrderCanceled, OrderFilled
-from core.journal import DuplicateOrder, JournalReader, SqliteJournal, recover
+from core.journal import JournalReader, SqliteJournal, recover
 from core.values import Price, Qty
 
 Scripted = Callable[..., Any]
@@ -105,11 +105,31 @@ def test_a_duplicate_intent_is_refused_across_runs(
     with SqliteJournal(journal_file, dedup_key=key) as journal:
         journal.begin_run("paper", kernel=again.kernel)
         again.kernel.start()
-        with pytest.raises(DuplicateOrder, match="same deduplication key"):
-            again.bar("50", "51", "49", "50")
+        again.bar("50", "51", "49", "50")
+        (order,) = again.kernel.orders
+        assert order.status_name() == "DENIED"  # refused before it reached the venue
+        assert order.reason == (
+            "an order with deduplication key 'intent:S1-1' of strategy S1 is already in the "
+            "journal: it is not sent again"
+        )
+        assert again.kernel.record("S1").account.positions == {}
     with JournalReader(journal_file) as reader:
         assert reader.was_sent("S1", "intent:S1-1")
-        assert reader.counts(1)["orders"] == 1 and reader.counts(2)["orders"] == 0
+        assert reader.counts(1)["orders"] == 1
+        assert reader.counts(2)["orders"] == 1  # the denied attempt, under its own key
+    with sqlite3.connect(journal_file) as conn:
+        assert conn.execute("SELECT status, dedup_key FROM orders WHERE run_id = 2").fetchall() == [
+            ("DENIED", "intent:S1-1#denied:run2:S1-1")
+        ]
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):  # the database's own guard
+            conn.execute(
+                "INSERT INTO orders (run_id, strategy_id, client_order_id, dedup_key, "
+                "instrument_id, side, order_type, qty_raw, time_in_force, reduce_only, status, "
+                "filled_qty_raw, ts_init, ts_last) SELECT 2, strategy_id, 'X-1', "
+                "dedup_key, instrument_id, side, order_type, qty_raw, time_in_force, "
+                "reduce_only, status, filled_qty_raw, ts_init, ts_last FROM orders "
+                "WHERE run_id = 1"
+            )
 
 
 def test_open_orders_positions_and_cash_after_a_crash(
@@ -190,33 +210,43 @@ def test_a_resumed_run_books_later_events_on_the_same_orders(
 
 
 def test_risk_decisions_and_equity_samples(journal_file: Path, scripted_kernel: Scripted) -> None:
+    from core.commands import SubmitOrder
+    from core.risk import Adjustment, Denial, RiskRule, RiskView
     from core.values import Money
 
-    k = scripted_kernel({1: _market(BUY, 10), 2: _market(SELL, 10_000_000)})
+    class CutTo10(RiskRule):
+        """Lets orders through with at most 10 units; refuses orders over a million."""
+
+        name = "cut_to_10"
+
+        def check(self, cmd: SubmitOrder, view: RiskView) -> Denial | Adjustment | None:
+            if cmd.qty.raw > Qty.of(1_000_000).raw:
+                return Denial(self.name, "far too big")
+            if cmd.qty.raw > Qty.of(10).raw:
+                return Adjustment(self.name, f"quantity cut from {cmd.qty} to 10", Qty.of(10).raw)
+            return None
+
+    k = scripted_kernel({1: _market(BUY, 10), 2: _market(BUY, 12), 3: _market(SELL, 10_000_000)})
+    k.kernel.risk.rules.append(CutTo10())
     journal = SqliteJournal(journal_file)
     run_id = journal.begin_run("live", kernel=k.kernel)
     k.kernel.start()
-    k.bar("50", "51", "49", "50")
-    journal.record_risk_decision(
-        "modified",
-        strategy_id="S1",
-        client_order_id="S1-1",
-        ts=k.kernel.clock.now_ns(),
-        rule="max_notional",
-        reason="quantity cut from 12 to 10",
-    )
-    k.bar("50", "51", "49", "50")
+    for _ in range(3):
+        k.bar("50", "51", "49", "50")
     journal.record_equity(k.kernel.clock.now_ns(), Money.parse("1000012.5", "USD"))
     journal.end_run()
     journal.close()
     with sqlite3.connect(journal_file) as conn:
         decisions = conn.execute(
-            "SELECT r.client_order_id, r.decision, r.rule, o.client_order_id FROM risk_decisions r "
-            "LEFT JOIN orders o ON o.id = r.order_id WHERE r.run_id = ? ORDER BY r.id",
+            "SELECT r.client_order_id, r.action, r.decision, r.rule, r.reason, o.qty_raw "
+            "FROM risk_decisions r LEFT JOIN orders o ON o.id = r.order_id "
+            "WHERE r.run_id = ? ORDER BY r.id",
             (run_id,),
         ).fetchall()
         equity = conn.execute("SELECT strategy_id, equity_raw FROM equity_snapshots").fetchall()
-    assert decisions[0] == ("S1-1", "approved", None, "S1-1")
-    assert decisions[1] == ("S1-1", "modified", "max_notional", "S1-1")
-    assert [d[1] for d in decisions[2:]] in (["approved"], ["denied"])
+    assert decisions == [
+        ("S1-1", "submit", "approved", None, None, Qty.of(10).raw),
+        ("S1-2", "submit", "modified", "cut_to_10", "quantity cut from 12 to 10", Qty.of(10).raw),
+        ("S1-3", "submit", "denied", "cut_to_10", "far too big", Qty.of(10_000_000).raw),
+    ]
     assert equity == [(None, 1_000_012_500_000_000)]

@@ -126,10 +126,12 @@ def test_an_older_journal_is_migrated_when_opened(journal_file: Path) -> None:
     with SqliteJournal(journal_file):  # opening upgrades 0001 -> head, keeping the data
         pass
     assert "tags" in _columns(journal_file, "round_trips")
+    assert "action" in _columns(journal_file, "risk_decisions")
+    assert "summary" in _columns(journal_file, "risk_events")
     with sqlite3.connect(journal_file) as check:
         indexes = {r[1] for r in check.execute("PRAGMA index_list(orders)")}
         assert "ix_orders_run_id_status" in indexes
-        assert check.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
+        assert check.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0003"
     with JournalReader(journal_file) as reader:
         assert [r.label for r in reader.runs()] == ["old"]
 

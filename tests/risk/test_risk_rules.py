@@ -7,20 +7,12 @@ from core.commands import SubmitOrder
 from core.data import generate_bars
 from core.enums import OrderSide, OrderStatus, OrderType
 from core.events import Event, OrderAccepted, OrderDenied, OrderEvent, OrderSubmitted
-from core.instruments import equity
+from core.instruments import Instrument, equity
 from core.kernel import Kernel
 from core.market import Bar
 from core.portfolio import Portfolio
-from core.risk import (
-    Denial,
-    MaxOrderNotional,
-    MaxOrderQty,
-    MaxPosition,
-    OrderRateLimit,
-    PriceCollar,
-    RiskEngine,
-    RiskRule,
-)
+from core.risk import Adjustment, Denial, RiskEngine, RiskRule, RiskView
+from core.riskrules import MaxOrderNotional, MaxOrderQty, MaxPosition, OrderRateLimit, PriceCollar
 from core.session import TradingSession
 from core.strategy import Strategy
 from core.values import Money, Price, Qty
@@ -67,8 +59,9 @@ def cmd(
     )
 
 
-def portfolio(last: str | None = None, position: int = 0) -> Portfolio:
-    """One strategy S1 with ``position`` SPY shares (bought or sold at 100) and SPY marked."""
+def portfolio(last: str | None = None, position: int = 0) -> RiskView:
+    """What a rule sees: one strategy S1 with ``position`` SPY shares (bought or sold at 100),
+    SPY marked at ``last``, no working orders."""
     pf = Portfolio("USD")
     account = pf.open_account("S1", usd("1000000"))
     if position:
@@ -78,11 +71,26 @@ def portfolio(last: str | None = None, position: int = 0) -> Portfolio:
         )
     if last is not None:
         pf.mark(SPY, Price.parse(last).raw)
-    return pf
+    es = Instrument(
+        instrument_id="ES.SIM",
+        tick_size=Price.parse("0.25"),
+        lot_size=Qty.of(1),
+        quote_currency="USD",
+        multiplier=50,
+    )
+    return RiskView(pf, {SPY: equity("SPY"), es.id: es}, {})
 
 
-def reason(denial: Denial | None) -> str:
-    assert denial is not None
+def sent(rule: RiskRule, order: SubmitOrder, view: RiskView) -> Denial | Adjustment | None:
+    """Check, and tell the rule the order went out when it passed (as the engine does)."""
+    outcome = rule.check(order, view)
+    if outcome is None:
+        rule.approved(order)
+    return outcome
+
+
+def reason(denial: Denial | Adjustment | None) -> str:
+    assert isinstance(denial, Denial)
     return denial.reason
 
 
@@ -137,7 +145,7 @@ def test_max_order_notional_denies_a_market_order_with_no_price_known() -> None:
 
 
 def test_max_order_notional_applies_a_contract_multiplier() -> None:
-    rule = MaxOrderNotional(usd("200000"), multipliers={"ES.SIM": 50})
+    rule = MaxOrderNotional(usd("200000"))
     pf = portfolio()
     assert rule.check(cmd("1", price="4000", instrument_id="ES.SIM"), pf) is None
     assert reason(rule.check(cmd("1", price="4000.25", instrument_id="ES.SIM"), pf)) == (
@@ -203,16 +211,16 @@ def test_price_collar_checks_the_trigger_and_lets_market_and_unknown_pass() -> N
 def test_order_rate_limit_sliding_window_per_strategy() -> None:
     rule = OrderRateLimit(2, 1_000)
     pf = portfolio()
-    assert rule.check(cmd(ts=0), pf) is None
-    assert rule.check(cmd(ts=500), pf) is None
-    assert reason(rule.check(cmd(ts=999), pf)) == (
+    assert sent(rule, cmd(ts=0), pf) is None
+    assert sent(rule, cmd(ts=500), pf) is None
+    assert reason(sent(rule, cmd(ts=999), pf)) == (
         "strategy S1 already sent 2 orders in the last 1000 ns (maximum 2)"
     )
-    assert rule.check(cmd(ts=999, strategy_id="S2"), pf) is None  # its own window
-    assert rule.check(cmd(ts=1_000), pf) is None  # the order at 0 left the window
+    assert sent(rule, cmd(ts=999, strategy_id="S2"), pf) is None  # its own window
+    assert sent(rule, cmd(ts=1_000), pf) is None  # the order at 0 left the window
     # the denied order at 999 did not count: the window at 1499 holds 500 and 1000
-    assert rule.check(cmd(ts=1_499), pf) is not None
-    assert rule.check(cmd(ts=1_500), pf) is None
+    assert sent(rule, cmd(ts=1_499), pf) is not None
+    assert sent(rule, cmd(ts=1_500), pf) is None
 
 
 # through the kernel ------------------------------------------------------------------------------

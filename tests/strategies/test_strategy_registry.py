@@ -39,6 +39,7 @@ def test_the_registry_lists_the_six_templates() -> None:
         "bollinger_reversion",
         "donchian_breakout",
         "pairs_zscore",
+        "market_maker",
     ]
     assert {n: (s.data_kind, s.n_instruments) for n, s in TEMPLATES.items()} == {
         "sma_cross": ("bars", 1),
@@ -47,6 +48,7 @@ def test_the_registry_lists_the_six_templates() -> None:
         "bollinger_reversion": ("bars", 1),
         "donchian_breakout": ("bars", 1),
         "pairs_zscore": ("bars", 2),
+        "market_maker": ("book", 1),
     }
     assert TEMPLATES["sma_cross"].config_class is SmaCrossConfig
     assert TEMPLATES["sma_cross"].strategy_class is SmaCross
@@ -84,7 +86,7 @@ def test_unknown_template() -> None:
         template("sma")
     assert str(info.value) == (
         "unknown strategy template 'sma'; known: sma_cross, ema_cross, rsi_reversion, "
-        "bollinger_reversion, donchian_breakout, pairs_zscore"
+        "bollinger_reversion, donchian_breakout, pairs_zscore, market_maker"
     )
 
 

@@ -24,6 +24,7 @@ from core.events import (
 )
 from core.instruments import Instrument
 from core.market import Bar, QuoteTick, TradeTick
+from core.orders import Order
 from core.values import SCALE, Money, Price, Qty
 from core.venue import Venue
 from venues.simulated.config import BarConvention, DataKind, FillConfig
@@ -220,6 +221,65 @@ class MatchingEngine:
             o.marketable = o.immediate or self._is_marketable(book, o)
             self._match_on_arrival(book, o, ts)
         book.compact()
+
+    def resume_numbering(self, trade_ids: list[str], venue_order_ids: list[str]) -> None:
+        """After a restart: number new trades and orders after those the journal holds, so no
+        id the venue gave before is given again."""
+        for text, prefix, is_trade in (
+            *((t, f"{self._name}-T", True) for t in trade_ids),
+            *((v, f"{self._name}-", False) for v in venue_order_ids),
+        ):
+            if not text.startswith(prefix) or not text[len(prefix) :].isdigit():
+                continue
+            n = int(text[len(prefix) :])
+            if is_trade and n > self._trade_count:
+                self._trade_count = n
+            elif not is_trade and n > self._order_count:
+                self._order_count = n
+
+    def restore(self, order: Order, position_raw: int, ts: int) -> None:
+        """Take a working order back after a restart (see ``SimulatedVenue.restore``)."""
+        coid = order.client_order_id
+        book = self.book_of(order.instrument_id)
+        if book is None:
+            raise ValueError(f"unknown instrument {order.instrument_id} at venue {self._name}")
+        if coid in self.working:
+            raise ValueError(f"order {coid} is already working at venue {self._name}")
+        self._seq += 1
+        self._order_count += 1
+        expiry = 0
+        if order.time_in_force == TimeInForce.DAY:
+            expiry = self.fill_config.session_close_after(ts)
+            if expiry < self.next_expiry_ns:
+                self.next_expiry_ns = expiry
+        cmd = SubmitOrder(
+            strategy_id=order.strategy_id,
+            client_order_id=coid,
+            instrument_id=order.instrument_id,
+            side=order.side,
+            order_type=order.order_type,
+            qty=order.qty,
+            price=order.price,
+            trigger_price=order.trigger_price,
+            time_in_force=order.time_in_force,
+            reduce_only=order.reduce_only,
+            ts_init=order.ts_init,
+        )
+        position = book.position_of(order.strategy_id)
+        position.raw = position_raw
+        o = WorkingOrder(
+            cmd,
+            seq=self._seq,
+            venue_order_id=order.venue_order_id or f"{self._name}-{self._order_count}",
+            arrival_ns=ts,
+            expiry_ns=expiry,
+            position=position,
+        )
+        o.filled_raw = order.filled_qty_raw
+        o.triggered = order.triggered
+        o.fresh = False
+        self.working[coid] = o
+        book.orders.append(o)
 
     def cancel(self, cmd: CancelOrder, ts: int) -> None:
         o = self.working.get(cmd.client_order_id)

@@ -112,6 +112,7 @@ from typing import Final, final
 from core.commands import CancelOrder, ModifyOrder, SubmitOrder
 from core.instruments import Instrument
 from core.market import Bar, QuoteTick, TradeTick
+from core.orders import Order
 from core.venue import Venue
 from venues.simulated.config import FillConfig
 from venues.simulated.engine import NEVER, MatchingEngine
@@ -203,6 +204,15 @@ class SimulatedVenue(Venue):
             self._refresh_due()
         else:
             self._send(now, delay, PendingMessage(0, cmd, None, None))
+
+    def resume_numbering(self, trade_ids: list[str], venue_order_ids: list[str]) -> None:
+        self._engine.resume_numbering(trade_ids, venue_order_ids)
+
+    def restore(self, order: Order, position_raw: int) -> None:
+        """A paper session's working order, rebuilt from the journal after a restart: it rests
+        here again as it was (remaining quantity, prices, trigger state), without new events."""
+        self._engine.restore(order, position_raw, self.clock.now_ns())
+        self._refresh_due()
 
     def cancel(self, cmd: CancelOrder) -> None:
         now = self.clock.now_ns()
