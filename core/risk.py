@@ -317,9 +317,12 @@ class DrawdownBreaker:
         self.day_start_ns: Final = day_start_ns
         self.peak_raw = 0
         self.equity_raw = 0
-        self.day = -1
         self.started = False
         self.tripped = False
+        # the largest drawdown allowed at the current peak (bps x peak / 10,000 rounded down:
+        # drawdown > it <=> drawdown x 10,000 > bps x peak), recomputed only when the peak moves
+        self._allowed_raw = limit_raw
+        self._next_day_ns = 0  # intraday: when the current trading day ends
 
     def limit_text(self, currency: str) -> str:
         if self.limit_bps:
@@ -330,33 +333,29 @@ class DrawdownBreaker:
     def drawdown_raw(self) -> int:
         return self.peak_raw - self.equity_raw
 
-    def breached(self) -> bool:
-        drawdown = self.peak_raw - self.equity_raw
-        if drawdown <= 0:
-            return False
-        if self.limit_raw:
-            return drawdown > self.limit_raw
-        return drawdown * 10_000 > self.limit_bps * self.peak_raw
+    def _new_peak(self, equity_raw: int) -> None:
+        self.peak_raw = equity_raw
+        if self.limit_bps:
+            self._allowed_raw = self.limit_bps * equity_raw // 10_000
 
     def update(self, ts: int, equity_raw: int) -> int:
         """Feed one equity value: 1 if the breaker trips now, -1 if it re-armed (a new day),
-        else 0."""
+        else 0. Per market event: two compares in the common case."""
         rearmed = 0
-        if self.intraday:
-            day = (ts - self.day_start_ns) // DAY_NS
-            if day != self.day:
-                self.day = day
-                self.peak_raw = equity_raw
-                if self.tripped:
-                    self.tripped = False
-                    rearmed = -1
+        if self.intraday and ts >= self._next_day_ns:
+            day_start = ts - (ts - self.day_start_ns) % DAY_NS
+            self._next_day_ns = day_start + DAY_NS
+            self._new_peak(equity_raw)
+            if self.tripped:
+                self.tripped = False
+                rearmed = -1
         if not self.started:
             self.started = True
-            self.peak_raw = equity_raw
-        if equity_raw > self.peak_raw:
-            self.peak_raw = equity_raw
+            self._new_peak(equity_raw)
+        elif equity_raw > self.peak_raw:
+            self._new_peak(equity_raw)
         self.equity_raw = equity_raw
-        if not self.tripped and self.breached():
+        if not self.tripped and self.peak_raw - equity_raw > self._allowed_raw:
             self.tripped = True
             return 1
         return rearmed
@@ -364,4 +363,4 @@ class DrawdownBreaker:
     def reset(self) -> None:
         """Re-arm by hand; the peak restarts at the current equity."""
         self.tripped = False
-        self.peak_raw = self.equity_raw
+        self._new_peak(self.equity_raw)

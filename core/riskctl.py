@@ -194,6 +194,7 @@ class RiskControl:
         allocation unless a breaker moved."""
         portfolio = self._kernel.portfolio
         moved: list[DrawdownBreaker] | None = None
+        equity = 0
         for record in records:
             scoped = record.breakers
             if scoped:
@@ -205,9 +206,13 @@ class RiskControl:
                         moved.append(breaker)
         global_breakers = self._global
         if global_breakers:
-            total = 0
-            for account in portfolio.accounts.values():
-                total += portfolio.equity_of(account)
+            accounts = portfolio.accounts
+            if len(accounts) == 1 and len(records) == 1 and records[0].breakers:
+                total = equity  # the one account's equity, computed just above
+            else:
+                total = 0
+                for account in accounts.values():
+                    total += portfolio.equity_of(account)
             for breaker in global_breakers:
                 if breaker.update(ts, total) != 0:
                     if moved is None:
