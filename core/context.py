@@ -14,7 +14,8 @@ from core.portfolio import Position, StrategyAccount
 from core.values import Money, Price, Qty
 
 if TYPE_CHECKING:
-    from core.kernel import Kernel, StrategyRecord
+    from core.kernel import Kernel
+    from core.records import StrategyRecord
 
 StateValue = str | int | float | bool | None
 

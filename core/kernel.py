@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import traceback
-from collections import deque
 from collections.abc import Callable
 from typing import Final, final
 
@@ -32,8 +31,9 @@ from core.instruments import Instrument
 from core.market import Bar, QuoteTick, TradeTick
 from core.orders import LEGAL_TRANSITIONS, IllegalOrderTransition, Order
 from core.plots import PlotLine
-from core.portfolio import MarkCell, Portfolio, StrategyAccount
-from core.risk import DENIED, MODIFIED, Denial, DrawdownBreaker, RiskEngine, RiskResult, RiskView
+from core.portfolio import Portfolio
+from core.records import Route, StrategyRecord
+from core.risk import DENIED, MODIFIED, Denial, RiskEngine, RiskResult, RiskView
 from core.riskctl import RiskControl, risk_audience
 from core.strategy import Strategy
 from core.values import SCALE, Money, Qty
@@ -41,79 +41,6 @@ from core.venue import Venue
 
 RUNNING: Final = StrategyStatus.RUNNING
 ENGINE_ID: Final = "engine"
-
-
-@final
-class StrategyRecord:
-    """What the kernel keeps per strategy: the object, its context, account, status, history."""
-
-    def __init__(self, strategy: Strategy, account: StrategyAccount) -> None:
-        self.strategy: Final = strategy
-        self.strategy_id: Final[str] = strategy.strategy_id
-        self.account: Final = account
-        self.status = StrategyStatus.READY
-        self.fault: StrategyFaulted | None = None
-        self.history_len: Final[int] = strategy.history
-        self._history: dict[str, deque[Bar]] = {}
-        self._order_seq = 0
-        self.plots: list[PlotLine] = []  # what the strategy declared with ctx.plot
-        self.breakers: list[DrawdownBreaker] = []  # its drawdown breakers (core.riskctl)
-        # only strategies that override on_risk_event get risk events delivered
-        self.wants_risk: Final[bool] = getattr(type(strategy), "on_risk_event", None) is not (
-            Strategy.on_risk_event
-        )
-
-    @property
-    def order_seq(self) -> int:
-        """How many client order ids the kernel numbered for this strategy so far."""
-        return self._order_seq
-
-    def continue_numbering(self, seq: int) -> None:
-        """After a restart: go on numbering client order ids after ``seq``."""
-        if seq > self._order_seq:
-            self._order_seq = seq
-
-    def next_client_order_id(self) -> str:
-        self._order_seq += 1
-        return f"{self.strategy_id}-{self._order_seq}"
-
-    def timer_key(self, name: str) -> str:
-        return f"{self.strategy_id}:{name}"
-
-    def append_bar(self, bar: Bar) -> None:
-        window = self._history.get(bar.instrument_id)
-        if window is None:
-            window = deque(maxlen=self.history_len)
-            self._history[bar.instrument_id] = window
-        window.append(bar)
-
-    def history_of(self, instrument_id: str, n: int) -> list[Bar]:
-        window = self._history.get(instrument_id)
-        if window is None:
-            return []
-        bars = list(window)
-        return bars if n <= 0 else bars[-n:]
-
-    @property
-    def status_name(self) -> str:
-        return StrategyStatus.NAMES[self.status]
-
-
-@final
-class _Route:
-    """Everything one instrument's market data touches, found with one lookup per event."""
-
-    def __init__(self, instrument: Instrument, venue: Venue | None, mark: MarkCell) -> None:
-        self.instrument = instrument
-        self.venue = venue
-        self.mark: Final = mark
-        self.indicators: list[Indicator] = []
-        self.subs: list[StrategyRecord] = []
-        self.watched = False  # a drawdown breaker needs equity after this instrument moves
-        self.plots: list[PlotLine] = []
-        # the L2 book the kernel keeps from book data (made on the first update)
-        self.book: OrderBook | None = None
-        self.book_view: BookView | None = None
 
 
 @final
@@ -139,8 +66,8 @@ class Kernel:
         self._instruments: dict[str, Instrument] = {}
         self._venues: dict[str, Venue] = {}
         self._venue_list: list[Venue] = []
-        self._routes: dict[str, _Route] = {}
-        self._last_route: _Route | None = None
+        self._routes: dict[str, Route] = {}
+        self._last_route: Route | None = None
         self._records: dict[str, StrategyRecord] = {}
         self._orders: dict[str, Order] = {}
         self._open_orders: dict[str, Order] = {}
@@ -183,7 +110,7 @@ class Kernel:
         venue = self._venues.get(instrument.venue)
         route = self._routes.get(instrument.id)
         if route is None:
-            route = _Route(instrument, venue, self.portfolio.mark_cell(instrument.id))
+            route = Route(instrument, venue, self.portfolio.mark_cell(instrument.id))
             self._routes[instrument.id] = route
             route.watched = self._watch_all
         else:
@@ -516,13 +443,13 @@ class Kernel:
         """The kernel's L2 book of an instrument, read-only (None before any book data)."""
         return self._route_of(instrument_id).book_view
 
-    def _make_book(self, route: _Route) -> OrderBook:
+    def _make_book(self, route: Route) -> OrderBook:
         book = OrderBook(route.instrument.id)
         route.book = book
         route.book_view = BookView(book)
         return book
 
-    def _book_updated(self, route: _Route, book: OrderBook, ts: int) -> None:
+    def _book_updated(self, route: Route, book: OrderBook, ts: int) -> None:
         venue = route.venue
         if venue is not None:
             venue.on_book(book)
@@ -564,7 +491,7 @@ class Kernel:
         else:
             self.on_book(data)
 
-    def _route_of(self, instrument_id: str) -> _Route:
+    def _route_of(self, instrument_id: str) -> Route:
         last = self._last_route
         if last is not None and last.instrument.id == instrument_id:
             return last  # feeds come in runs of one instrument: skip the dict lookup
@@ -864,14 +791,14 @@ class Kernel:
         return self._venue_on(self._routes.get(instrument_id), instrument_id)
 
     @staticmethod
-    def _venue_on(route: _Route | None, instrument_id: str) -> Venue:
+    def _venue_on(route: Route | None, instrument_id: str) -> Venue:
         venue = route.venue if route is not None else None
         if venue is None:
             raise KeyError(f"no venue is attached for {instrument_id}")
         return venue
 
     def _pre_trade_denial(
-        self, cmd: SubmitOrder, record: StrategyRecord, route: _Route | None
+        self, cmd: SubmitOrder, record: StrategyRecord, route: Route | None
     ) -> Denial | None:
         if record.status != RUNNING:
             return Denial(

@@ -28,7 +28,8 @@ from core.risk import DrawdownBreaker, RiskRule, amount_text
 from core.values import Money, Qty
 
 if TYPE_CHECKING:
-    from core.kernel import Kernel, StrategyRecord
+    from core.kernel import Kernel
+    from core.records import StrategyRecord
 
 ACTIVE: Final = TradingState.ACTIVE
 REDUCING: Final = TradingState.REDUCING
