@@ -333,6 +333,11 @@ class DrawdownBreaker:
     def drawdown_raw(self) -> int:
         return self.peak_raw - self.equity_raw
 
+    @property
+    def allowed_raw(self) -> int:
+        """The largest drawdown allowed at the current peak."""
+        return self._allowed_raw
+
     def _new_peak(self, equity_raw: int) -> None:
         self.peak_raw = equity_raw
         if self.limit_bps:

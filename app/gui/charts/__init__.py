@@ -1,0 +1,1 @@
+"""pyqtgraph items and the chart panel: candles, volume, overlays, fills, equity, drawdown."""
