@@ -70,12 +70,12 @@ class SyntheticLiveFeed:
         o = hi = lo = c = 0
         volume = 0
         n = 0
-        while not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.quote_interval_s)
+        while True:
+            # plain sleeps, not wait_for(stop.wait()): on 3.11 a cancel that meets wait_for's
+            # timeout can be lost (the task then never finishes); stop is seen one tick later
+            await asyncio.sleep(self.quote_interval_s)
+            if stop.is_set():
                 break
-            except TimeoutError:
-                pass
             mid = self.next_mid_raw()
             bid = max(tick, mid - below_mid)
             ask = bid + self.spread_ticks * tick
@@ -120,12 +120,8 @@ class RecordedFeed:
                 due = wall0 + (chunk.ts[i] - first) / 1e9 / self.speed
                 delay = due - loop.time()
                 if delay > 0:
-                    try:
-                        await asyncio.wait_for(stop.wait(), timeout=delay)
-                        return
-                    except TimeoutError:
-                        pass
-                elif stop.is_set():
+                    await asyncio.sleep(delay)
+                if stop.is_set():
                     return
                 kernel.on_data(event_at(chunk, i, clock.now_ns()))
 
@@ -145,10 +141,7 @@ async def run_live(
     async def heartbeat() -> None:
         while not stop.is_set():
             kernel.advance_time(clock.now_ns())
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=heartbeat_s)
-            except TimeoutError:
-                pass
+            await asyncio.sleep(heartbeat_s)
 
     beat = asyncio.create_task(heartbeat())
     feeding = asyncio.create_task(feed.run(kernel, clock, stop))

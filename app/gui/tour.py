@@ -206,7 +206,8 @@ async def screenshot_tour(window: MainWindow, out: Path) -> list[Path]:
     window.show_dock("Backtest results")
     await shot("light_theme")
     window.set_theme("dark")
-    await sma.stop()
+    # paper trading ends with the window (stop_now): awaiting the paper task here could hang
+    # when qasync stops waking tasks during shutdown
     return saved
 
 
