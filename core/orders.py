@@ -92,6 +92,24 @@ class Order:
     def leaves_qty_raw(self) -> int:
         return self.qty.raw - self.filled_qty_raw
 
+    def terms(self) -> SubmitOrder:
+        """The order as a submit command with its current terms (quantity and prices as
+        modified so far): what a journal records and a venue takes back after a restart."""
+        return SubmitOrder(
+            strategy_id=self.strategy_id,
+            client_order_id=self.client_order_id,
+            instrument_id=self.instrument_id,
+            side=self.side,
+            order_type=self.order_type,
+            qty=self.qty,
+            price=self.price,
+            trigger_price=self.trigger_price,
+            time_in_force=self.time_in_force,
+            reduce_only=self.reduce_only,
+            ts_init=self.ts_init,
+            dedup_key=self.dedup_key,
+        )
+
     @property
     def is_open(self) -> bool:
         return (_TERMINAL_MASK >> self.status) & 1 == 0 and self.status != S.INITIALIZED

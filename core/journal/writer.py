@@ -324,7 +324,7 @@ class SqliteJournal:
         run_id = self._require_run()
         key = self._dedup_key(order, run_id)
         self.flush()  # rows of earlier events first, in order
-        replica = Order(_terms_of(order))
+        replica = Order(order.terms())
         try:
             self._commit_rows(INSERT_ORDER, [order_row(run_id, replica, key)])
         except DuplicateOrder:
@@ -532,7 +532,7 @@ class SqliteJournal:
         key = self._dedup_key(order, run_id)
         if denied:
             key = denied_dedup_key(key, order, run_id)
-        self._terms[order.client_order_id] = _Terms(_terms_of(order), key)
+        self._terms[order.client_order_id] = _Terms(order.terms(), key)
 
     def _statements(self, run_id: int, pending: list[Event]) -> list[Statement]:
         """The rows of ``pending``, in dependency order (orders before what refers to them)."""
@@ -661,23 +661,6 @@ class SqliteJournal:
         ]
         if rows:
             conn.exec_driver_sql(INSERT_ROUND_TRIP, rows)
-
-
-def _terms_of(order: Order) -> SubmitOrder:
-    return SubmitOrder(
-        strategy_id=order.strategy_id,
-        client_order_id=order.client_order_id,
-        instrument_id=order.instrument_id,
-        side=order.side,
-        order_type=order.order_type,
-        qty=order.qty,
-        price=order.price,
-        trigger_price=order.trigger_price,
-        time_in_force=order.time_in_force,
-        reduce_only=order.reduce_only,
-        ts_init=order.ts_init,
-        dedup_key=order.dedup_key,
-    )
 
 
 def _risk_event_row(run_id: int, event: Event) -> Row | None:

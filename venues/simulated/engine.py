@@ -252,19 +252,7 @@ class MatchingEngine:
             expiry = self.fill_config.session_close_after(ts)
             if expiry < self.next_expiry_ns:
                 self.next_expiry_ns = expiry
-        cmd = SubmitOrder(
-            strategy_id=order.strategy_id,
-            client_order_id=coid,
-            instrument_id=order.instrument_id,
-            side=order.side,
-            order_type=order.order_type,
-            qty=order.qty,
-            price=order.price,
-            trigger_price=order.trigger_price,
-            time_in_force=order.time_in_force,
-            reduce_only=order.reduce_only,
-            ts_init=order.ts_init,
-        )
+        cmd = order.terms()
         position = book.position_of(order.strategy_id)
         position.raw = position_raw
         o = WorkingOrder(
