@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from app.gui.data_store import default_catalog_root
+from app.gui.loop import EngineLoop
 from app.gui.main_window import MainWindow
 
 log = logging.getLogger("tradebench")
@@ -84,7 +84,7 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
     _setup_logging(journal_path().parent)
     sys.excepthook = _excepthook
     sys.setswitchinterval(GIL_SWITCH_S)
-    loop = qasync.QEventLoop(app)
+    loop = EngineLoop(app)
     asyncio.set_event_loop(loop)
     settings = (
         QSettings(str(Path(args.screenshot_tour) / "settings.ini"), QSettings.Format.IniFormat)

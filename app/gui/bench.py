@@ -192,16 +192,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(list(argv or []))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from app.gui.application import GIL_SWITCH_S
+    from app.gui.loop import EngineLoop
     from app.gui.main_window import MainWindow
 
     sys.setswitchinterval(GIL_SWITCH_S)  # as the workstation runs
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    loop = qasync.QEventLoop(app)
+    loop = EngineLoop(app)
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory(prefix="tradebench-bench-gui-") as scratch:
         folder = Path(scratch)

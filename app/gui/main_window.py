@@ -449,6 +449,8 @@ class MainWindow(QMainWindow):
     # closing ------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
+        self.results.shutdown()
+        self.data_manager.shutdown()
         self.workspace.shutdown()
         self.bridge.stop()
         super().closeEvent(event)

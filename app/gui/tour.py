@@ -19,7 +19,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from app.gui.main_window import MainWindow
-from app.gui.runs import DONE, PAPER_RUNNING, StrategyRun
+from app.gui.runs import DONE, PAPER_RUNNING, STOPPED, StrategyRun
 
 FAULTY = '''
 from dataclasses import dataclass, field
@@ -61,7 +61,6 @@ async def _until(check: Callable[[], bool], timeout_s: float = 60.0) -> None:
 
 async def _settle(seconds: float = 0.3) -> None:
     await asyncio.sleep(seconds)
-    QApplication.processEvents()
 
 
 def _shared_data() -> Path | None:
@@ -206,8 +205,10 @@ async def screenshot_tour(window: MainWindow, out: Path) -> list[Path]:
     window.show_dock("Backtest results")
     await shot("light_theme")
     window.set_theme("dark")
-    # paper trading ends with the window (stop_now): awaiting the paper task here could hang
-    # when qasync stops waking tasks during shutdown
+    # 10 paper trading ends from the Stop button (on_stop runs, the journal run is closed)
+    window.runs.select(sma)
+    window.runs.stop_button.click()
+    await _until(lambda: sma.state == STOPPED, timeout_s=10.0)
     return saved
 
 

@@ -16,9 +16,10 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
+
+from app.gui.loop import EngineLoop
 
 TRADER = '''
 from dataclasses import dataclass, field
@@ -66,10 +67,10 @@ def qapp_args() -> list[str]:
 
 
 @pytest.fixture
-def event_loop_qt(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+def event_loop_qt(qapp: QApplication) -> Iterator[EngineLoop]:
     """The engine's asyncio loop inside Qt's, as in the app (already running: pytest-qt
     spins Qt's loop in waitUntil, and tasks run there)."""
-    loop = qasync.QEventLoop(qapp, already_running=True)
+    loop = EngineLoop(qapp, already_running=True)
     asyncio.set_event_loop(loop)
     yield loop
     asyncio.set_event_loop(None)
@@ -85,7 +86,7 @@ def make_window(
     qtbot: Any,
     tmp_path: Path,
     settings_path: Path,
-    event_loop_qt: qasync.QEventLoop,
+    event_loop_qt: EngineLoop,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[..., Any]]:
     """``make_window()`` opens a main window on scratch files; closed after the test."""

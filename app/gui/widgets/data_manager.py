@@ -181,6 +181,11 @@ class DataManager(QWidget):
         self._task = asyncio.ensure_future(self._work(work))
         return self._task
 
+    def shutdown(self) -> None:
+        """The window is closing: an import or generation not yet started is dropped."""
+        if self._task is not None:
+            self._task.cancel()
+
     async def _work(self, work: Callable[[], Series]) -> None:
         loop = asyncio.get_running_loop()
         try:

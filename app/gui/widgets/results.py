@@ -8,11 +8,11 @@ session looks the same as one that just ended. Selecting a round trip asks the c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pyqtgraph as pg
@@ -96,6 +96,7 @@ class ResultsPanel(QWidget):
         self.loading = False
         self._history_token = 0
         self._runs_token = 0
+        self._pending: set[asyncio.Task[None]] = set()
 
         self.history = RecordTableModel(
             [
@@ -275,7 +276,7 @@ class ResultsPanel(QWidget):
     def reload_history(self, select: int | None = None) -> asyncio.Task[None]:
         """Read the run history again (and then select run ``select``)."""
         self._history_token += 1
-        return asyncio.ensure_future(self._reload_history(self._history_token, select))
+        return self._spawn(self._reload_history(self._history_token, select))
 
     async def _reload_history(self, token: int, select: int | None) -> None:
         from core.journal import JournalError
@@ -313,7 +314,19 @@ class ResultsPanel(QWidget):
         """Show one run, or compare two (metrics side by side, curves overlaid)."""
         self._runs_token += 1
         self.loading = True
-        return asyncio.ensure_future(self._show_runs(self._runs_token, rows))
+        return self._spawn(self._show_runs(self._runs_token, rows))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return task
+
+    def shutdown(self) -> None:
+        """The window is closing: journal reads not yet done are dropped (their thread pool
+        is shutting down)."""
+        for task in list(self._pending):
+            task.cancel()
 
     async def _show_runs(self, token: int, rows: list[HistoryRow]) -> None:
         from core.journal import JournalError
