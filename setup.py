@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,4 +49,17 @@ def ext_modules() -> list[object]:
     return list(mypycify(compiled_modules(), opt_level="3", debug_level="0"))
 
 
-setup(ext_modules=ext_modules())
+class BuildWithResources(build_py):
+    """Ship ``resources/`` (icons, example strategies) inside the ``app`` package: a
+    top-level ``resources`` package in site-packages would clash with other projects."""
+
+    def run(self) -> None:
+        super().run()
+        target = Path(self.build_lib) / "app" / "resources"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(
+            HERE / "resources", target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+
+
+setup(ext_modules=ext_modules(), cmdclass={"build_py": BuildWithResources})

@@ -7,28 +7,17 @@ one file serves the dark and the light theme.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-import app
-
-
-def icons_folder() -> Path | None:
-    """``resources/icons`` of the checkout or of the installed tree (None when absent)."""
-    root = Path(app.__file__).resolve().parents[1]
-    folder = root / "resources" / "icons"
-    return folder if folder.is_dir() else None
+from app import resources_folder
 
 
 @cache
 def _svg_text(name: str) -> str | None:
-    folder = icons_folder()
-    if folder is None:
-        return None
-    path = folder / f"{name}.svg"
+    path = resources_folder() / "icons" / f"{name}.svg"
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import app
-from app import cli
+from app import cli, resources_folder
 from core.enums import OrderSide, OrderType
 from core.instruments import Instrument, equity
 from core.market import Bar
@@ -43,16 +43,8 @@ def pytest_report_header() -> str:
 
 @pytest.fixture(scope="session")
 def user_strategy_file() -> Path:
-    """resources/examples/breakout_user_strategy.py (beside the tests or the package)."""
-    candidates = [
-        Path(__file__).resolve().parents[2] / "resources" / "examples",
-        Path(app.__file__).resolve().parents[1] / "resources" / "examples",
-    ]
-    for folder in candidates:
-        path = folder / "breakout_user_strategy.py"
-        if path.is_file():
-            return path
-    pytest.skip("resources/examples/breakout_user_strategy.py not found")
+    """resources/examples/breakout_user_strategy.py, as the package ships it."""
+    return resources_folder() / "examples" / "breakout_user_strategy.py"
 
 
 @pytest.fixture
