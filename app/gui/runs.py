@@ -13,7 +13,6 @@ import asyncio
 import dataclasses
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -65,9 +64,6 @@ DEFAULT_QUOTE_VOLATILITY = 0.0004  # the synthetic feed's own default, for data 
 # journal transactions of at most this many events: binding a big batch holds the GIL long
 # enough to stall the window
 JOURNAL_BATCH = 1_000
-# Opening a journal may migrate it with Alembic, whose context is process-global: runs
-# starting together on several worker threads open their journals one at a time.
-_JOURNAL_OPEN_LOCK = threading.Lock()
 PAPER_EQUITY_EVERY_S = 1.0
 
 READY = "ready"
@@ -641,8 +637,7 @@ class StrategyRun(QObject):
         from core.journal import SqliteJournal
         from core.journal.records import parameters_of
 
-        with _JOURNAL_OPEN_LOCK:
-            journal = SqliteJournal(self.journal_path, background=False, batch_rows=JOURNAL_BATCH)
+        journal = SqliteJournal(self.journal_path, background=False, batch_rows=JOURNAL_BATCH)
         self.journal_run_id = journal.begin_run(
             mode,
             kernel=self.session.kernel,

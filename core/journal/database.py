@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Final
 
@@ -172,8 +173,18 @@ def _table_names(connection: Connection) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+# Alembic runs a migration through process-global proxies (``alembic.op``, ``alembic.context``):
+# two threads opening journals at once would run each other's steps. One at a time.
+_PREPARE_LOCK = threading.Lock()
+
+
 def prepare(engine: Engine, path: Path, *, migrate: bool = True) -> None:
     """Check that ``path`` is a journal this code can use and bring it to the head schema."""
+    with _PREPARE_LOCK:
+        _prepare(engine, path, migrate)
+
+
+def _prepare(engine: Engine, path: Path, migrate: bool) -> None:
     scripts = ScriptDirectory(str(MIGRATIONS))
     heads = set(scripts.get_heads())
     try:

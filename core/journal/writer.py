@@ -260,11 +260,37 @@ class SqliteJournal:
                 self.record_strategy(
                     record.strategy, allocation=Money(account.allocation_raw, account.currency)
                 )
+            self._carry_over(kernel)
             self.attach(kernel)
         use = self._use_background
         if not self.durable and (worth_it() if use is None else use) and background_available():
             self._background = BackgroundWriter(self.path, self._busy_timeout_s)
         return self.run_id
+
+    def _carry_over(self, kernel: Kernel) -> None:
+        """Orders still working from the kernel's previous mode (a backtest switched to paper)
+        get rows in this run, in their state now, so their later events land on them. Their
+        deduplication key stays with the row that sent them when that is in this journal."""
+        run_id = self._require_run()
+        working = [o for o in kernel.orders if o.is_open]
+        for order in working:
+            replica = Order(order.terms())
+            for event in order.events:
+                replica.apply(event)
+            key = self._dedup_key(order, run_id)
+            try:
+                self._commit_rows(INSERT_ORDER, [order_row(run_id, replica, key)])
+            except DuplicateOrder:
+                carried = f"{key}#carried:run{run_id}"
+                self._commit_rows(INSERT_ORDER, [order_row(run_id, replica, carried)])
+            self._open[order.client_order_id] = _OrderSlot(replica, key, is_new=False)
+            self._known.add(order.client_order_id)
+        if working:
+            ids = ", ".join(o.client_order_id for o in working)
+            note = f"{len(working)} working order(s) carried over from the previous mode: {ids}"
+            self._commit_rows(
+                INSERT_LOG, [(run_id, "journal", kernel.clock.now_ns(), "INFO", note, None)]
+            )
 
     def resume_run(self, run_id: int, *, kernel: Kernel | None = None) -> None:
         """Continue journaling ``run_id`` (a paper/live run after a restart): its open orders
@@ -386,13 +412,12 @@ class SqliteJournal:
                 self._write_round_trips(conn, run_id, result)
                 ts, raw = thin_equity(result.equity_ts, result.equity_raw, equity_points)
                 currency = result.metrics.currency
-                conn.exec_driver_sql(
-                    INSERT_EQUITY,
-                    [
-                        (run_id, None, t, e, currency)
-                        for t, e in zip(ts.tolist(), raw.tolist(), strict=True)
-                    ],
-                )
+                equity = [
+                    (run_id, None, t, e, currency)
+                    for t, e in zip(ts.tolist(), raw.tolist(), strict=True)
+                ]
+                if equity:  # none when the run was canceled before its first event
+                    conn.exec_driver_sql(INSERT_EQUITY, equity)
             conn.execute(update(Run).where(Run.id == run_id).values(**values))
         self._checkpoint()
         self.detach()

@@ -228,3 +228,108 @@ def test_a_failed_batch_stops_the_journal(
     with JournalReader(journal_file) as reader:
         assert reader.counts(1)["orders"] == 1
         assert not reader.run(1).finished
+
+
+def test_a_backtest_canceled_before_its_first_event_is_journaled(journal_file: Path) -> None:
+    """Cancel pressed before the replay began: the run is recorded as canceled, with no
+    equity or round trips, and the report reads back."""
+    from threading import Event as StopFlag
+
+    from core.data import generate_bars
+    from core.instruments import equity
+    from core.journal import SqliteJournal
+    from core.session import TradingSession
+    from core.values import Money
+    from strategies.sma_cross import SmaCrossConfig
+    from venues.simulated import SimulatedVenue
+
+    instrument = equity("SYN", "SIM")
+    series = generate_bars(100, seed=3, instrument_id=instrument.id)
+    session = TradingSession(
+        instruments=[instrument], venues=[SimulatedVenue("SIM", instruments=[instrument])]
+    )
+    config = SmaCrossConfig(instrument_id=instrument.id, fast=5, slow=20, qty=10)
+    session.add_strategy(SmaCross(config), Money.parse("100000", "USD"))
+    journal = SqliteJournal(journal_file, background=False)
+    run_id = journal.begin_run("backtest", kernel=session.kernel, label="canceled at once")
+    stop = StopFlag()
+    stop.set()
+    result = session.run_backtest([series], stop=stop)
+    assert result.canceled and result.events == 0 and len(result.equity_ts) == 0
+    journal.end_run(result)
+    journal.close()
+    with JournalReader(journal_file) as reader:
+        run = reader.run(run_id)
+        assert run.finished and run.canceled
+        assert reader.counts(run_id)["orders"] == 0
+        ts, raw = reader.equity(run_id)
+        assert len(ts) == 0 and len(raw) == 0
+        assert reader.round_trips(run_id) == []
+
+
+@pytest.mark.parametrize("dedup_key", ["", "rest-far-bid"])
+def test_orders_working_when_a_backtest_goes_paper_carry_over_to_the_paper_run(
+    journal_file: Path, scripted_kernel: Callable[..., Any], dedup_key: str
+) -> None:
+    """The same kernel journaled as a backtest, then as a paper run: the order still working
+    gets a row in the paper run and its later events land there (nothing is 'never seen')."""
+    from core.enums import OrderSide, OrderType
+    from core.journal import SqliteJournal
+    from core.values import Price, Qty
+
+    placed: list[Any] = []
+
+    def rest(strategy: Any, bar: Any) -> None:
+        placed.append(
+            strategy.ctx.submit_order(
+                strategy.iid,
+                OrderSide.BUY,
+                Qty.of(5),
+                order_type=OrderType.LIMIT,
+                price=Price.parse("1"),
+                dedup_key=dedup_key,
+            )
+        )
+
+    k = scripted_kernel({1: rest})
+    backtest = SqliteJournal(journal_file, background=False)
+    first = backtest.begin_run("backtest", kernel=k.kernel)
+    k.kernel.start()
+    for _ in range(3):
+        k.bar("10", "11", "9", "10")
+    backtest.end_run()
+    backtest.close()
+    order = placed[0]
+    assert order.status_name() == "ACCEPTED"
+
+    paper = SqliteJournal(journal_file, background=False)
+    second = paper.begin_run("paper", kernel=k.kernel)
+    k.kernel.cancel_all("S1")
+    assert order.status_name() == "CANCELED"
+    paper.end_run()
+    paper.close()
+
+    db = sqlite3.connect(journal_file)
+    rows = db.execute(
+        "SELECT run_id, status, dedup_key FROM orders WHERE client_order_id = ? ORDER BY run_id",
+        (order.client_order_id,),
+    ).fetchall()
+    logs = db.execute("SELECT run_id, level, message FROM log_entries ORDER BY id").fetchall()
+    events = db.execute(
+        "SELECT e.kind FROM order_events e JOIN orders o ON o.id = e.order_id "
+        "WHERE e.run_id = ? AND o.client_order_id = ? ORDER BY e.id",
+        (second, order.client_order_id),
+    ).fetchall()
+    db.close()
+    key = dedup_key or f"run{first}:{order.client_order_id}"
+    carried = (
+        f"{dedup_key}#carried:run{second}" if dedup_key else f"run{second}:{order.client_order_id}"
+    )
+    assert rows == [(first, "ACCEPTED", key), (second, "CANCELED", carried)]
+    assert [m for _, level, m in logs if level == "ERROR"] == []
+    assert (
+        second,
+        "INFO",
+        f"1 working order(s) carried over from the previous mode: {order.client_order_id}",
+    ) in logs
+    assert [e[0] for e in events][-1] == "OrderCanceled"

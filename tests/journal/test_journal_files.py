@@ -108,3 +108,39 @@ def test_a_writer_waiting_for_the_lock_is_reported_clearly(journal_file: Path) -
     finally:
         holder.close()
         journal.close()
+
+
+def test_threads_creating_journals_at_once_each_get_a_sound_one(tmp_path: Path) -> None:
+    """Creating a journal migrates it with Alembic, whose context is process-wide: runs that
+    start together (the workstation's worker threads) must not run each other's steps."""
+    import threading
+
+    from core.journal import SqliteJournal
+    from core.journal.database import current_revision, head_revision
+
+    paths = [tmp_path / f"j{i}.sqlite" for i in range(4)] * 2  # two threads per new file
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(paths))
+
+    def open_one(path: Path) -> None:
+        try:
+            start.wait()
+            SqliteJournal(path, background=False).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one, args=(p,)) for p in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for path in set(paths):
+        with JournalReader(path) as reader:
+            assert reader.runs() == []
+        from sqlalchemy import create_engine
+
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+        engine.dispose()
