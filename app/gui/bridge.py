@@ -23,7 +23,14 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from core.enums import OrderSide, OrderType
-from core.events import Event, OrderEvent
+from core.events import (
+    BreakerTripped,
+    Event,
+    KillSwitchChanged,
+    OrderEvent,
+    RiskConfigChanged,
+    TradingStateChanged,
+)
 from core.kernel import Kernel
 from core.orders import Order
 
@@ -59,6 +66,18 @@ class OrderUpdate:
 
     event: OrderEvent
     order: OrderView | None
+
+
+RISK_EVENTS = (TradingStateChanged, KillSwitchChanged, BreakerTripped, RiskConfigChanged)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskUpdate:
+    """A risk control event with the strategies of the kernel it came from: what a global
+    scope (the kill switch, a global breaker) stands for in that kernel."""
+
+    event: Event
+    strategies: str
 
 
 def order_view(order: Order) -> OrderView:
@@ -98,6 +117,9 @@ class _KernelTap:
         if isinstance(event, OrderEvent):
             order = self._kernel.order(event.client_order_id)
             self._bridge.post(OrderUpdate(event, None if order is None else order_view(order)))
+        elif isinstance(event, RISK_EVENTS):
+            strategies = ", ".join(r.strategy_id for r in self._kernel.records)
+            self._bridge.post(RiskUpdate(event, strategies))
         else:
             self._bridge.post(event)
 

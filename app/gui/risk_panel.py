@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.bridge import RiskUpdate
 from app.gui.formatting import money, timestamp
 from app.gui.models.blotters import Blotter
 from app.gui.models.table import Column
@@ -50,7 +51,6 @@ from app.gui.workspace import Workspace
 from core.enums import TradingState
 from core.events import (
     BreakerTripped,
-    Event,
     KillSwitchChanged,
     OrderRiskDecision,
     RiskConfigChanged,
@@ -386,32 +386,27 @@ class RiskRow:
     text: str
 
 
-def _risk_row(event: Event) -> RiskRow | None:
-    if isinstance(event, OrderRiskDecision):
-        if event.decision == "approved":
+def _risk_row(message: OrderRiskDecision | RiskUpdate) -> RiskRow | None:
+    if isinstance(message, OrderRiskDecision):
+        if message.decision == "approved":
             return None  # every order has one: the orders blotter shows those
-        return RiskRow(event.ts_event, event.strategy_id, event.decision, event.describe())
+        return RiskRow(message.ts_event, message.strategy_id, message.decision, message.describe())
+    event = message.event
+    if isinstance(event, KillSwitchChanged):
+        return RiskRow(event.ts_event, message.strategies, "kill switch", event.describe())
     if isinstance(event, TradingStateChanged | BreakerTripped | RiskConfigChanged):
         kind = {
             TradingStateChanged: "state",
             BreakerTripped: "breaker",
             RiskConfigChanged: "setting",
         }[type(event)]
-        return RiskRow(event.ts_event, event.scope or "all", kind, event.describe())
-    if isinstance(event, KillSwitchChanged):
-        return RiskRow(event.ts_event, "all", "kill switch", event.describe())
+        return RiskRow(event.ts_event, event.scope or message.strategies, kind, event.describe())
     return None
 
 
 class RiskBlotter(Blotter):
     title = "Risk"
-    consumes = (
-        OrderRiskDecision,
-        TradingStateChanged,
-        KillSwitchChanged,
-        BreakerTripped,
-        RiskConfigChanged,
-    )
+    consumes = (OrderRiskDecision, RiskUpdate)
 
     def __init__(self, theme: Theme, parent: QObject | None = None) -> None:
         columns = [

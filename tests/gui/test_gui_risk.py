@@ -108,6 +108,18 @@ def test_the_kill_switch_halts_everything_within_100_ms_and_reset_asks(
     assert panel.status.text().startswith("KILL SWITCH TRIPPED")
     assert not panel.kill_button.isEnabled()
     assert {r.state for r in panel.model.rows} == {"HALTED"}
+    # the risk blotter names the strategies each kernel's kill switch and halt stand for
+    qtbot.waitUntil(
+        lambda: len([r for r in window.risk_blotter.rows if r.kind == "kill switch"]) == 2,
+        timeout=2_000,
+    )
+    blotted = window.risk_blotter.rows
+    assert {r.strategy_id for r in blotted if r.kind == "kill switch"} == {
+        first.run_id,
+        second.run_id,
+    }
+    halted = {r.strategy_id for r in blotted if r.kind == "state" and "HALTED" in r.text}
+    assert {first.run_id, second.run_id} <= halted
 
     # the keyboard shortcut is registered application-wide
     assert panel.shortcut.key().toString() == KILL_SHORTCUT
