@@ -30,6 +30,7 @@ from app.market_setup import (
     load,
     load_parts,
     parse_date_ns,
+    parse_fee,
 )
 from core.data import LAYOUTS, BarSeries, BookSeries, DataValidationError, QuoteSeries
 from core.data.display import format_ts_ns
@@ -476,6 +477,122 @@ def _resume_paper(journal: SqliteJournal, session: TradingSession) -> int:
     return recovered.run_id
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    from core.instruments import Instrument
+    from core.values import Price, Qty
+    from venues.alpaca import (
+        AlpacaBroker,
+        AlpacaDataFeed,
+        BrokerConfigError,
+        BrokerError,
+        configured_broker,
+        load_broker_config,
+        no_broker_message,
+    )
+
+    if not math.isfinite(args.duration) or args.duration <= 0:
+        raise CliError(f"--duration must be a positive number, got {args.duration:g}")
+    try:
+        config = load_broker_config(args.broker) if args.broker else configured_broker()
+    except BrokerConfigError as exc:
+        raise CliError(str(exc)) from None
+    if config is None:
+        raise CliError(no_broker_message())
+    spec = _strategy_spec(args.strategy)
+    symbol, dot, venue_name = args.instrument.rpartition(".")
+    if not dot or not symbol:
+        raise CliError(f"--instrument must look like SYMBOL.VENUE, got {args.instrument!r}")
+    instrument = Instrument(
+        instrument_id=args.instrument,
+        tick_size=Price.parse(args.tick or "0.01"),
+        lot_size=Qty.parse(args.lot),
+        quote_currency=args.currency,
+    )
+    session = TradingSession(instruments=[instrument], venues=[], base_currency=args.currency)
+    strategy_config = build_config(spec, [instrument.id], parse_param_assignments(args.param))
+    session.add_strategy(
+        build_strategy(spec, strategy_config, spec.name), _cash(args.cash, args.currency)
+    )
+    if args.risk:
+        load_risk_config(args.risk)
+    broker = AlpacaBroker(config, name=venue_name, fees=parse_fee(args.fee))
+    feed = AlpacaDataFeed(config, [instrument])
+    session.kernel.add_listener(_FillPrinter())
+    print(version_text())
+    print(
+        f"live trading {spec.name} on {instrument.id} at {config.trading_url} "
+        f"for {args.duration:g} s (Ctrl+C stops)"
+    )
+    journal = _open_journal(args)
+
+    async def run() -> None:
+        try:
+            await session.switch_to_live(broker)
+            if journal is not None:
+                run_id = journal.begin_run(
+                    "live",
+                    kernel=session.kernel,
+                    label=spec.name,
+                    parameters=_parameters(strategy_config),
+                    settings={"broker": config.trading_url, "feed": config.feed},
+                )
+                print(f"journal: run {run_id} in {journal.path} (each fill committed before use)")
+            _apply_risk(args, session)
+            await session.run_live_trading(feed, duration_s=args.duration)
+            session.kernel.stop()
+            await broker.settle()
+        finally:
+            await broker.disconnect()
+
+    try:
+        try:
+            asyncio.run(run())
+        except KeyboardInterrupt:
+            print("stopped")
+        except BrokerError as exc:
+            raise CliError(f"broker {config.trading_url}: {exc}") from None
+        if journal is not None and journal.run_id is not None:
+            journal.end_run()
+    finally:
+        if journal is not None:
+            journal.close()
+    account = session.kernel.portfolio.accounts[spec.name]
+    print(
+        f"equity {Money(account.equity_raw(session.kernel.portfolio.marks), account.currency)}, "
+        f"realized {Money(account.realized_raw, account.currency)}, "
+        f"{session.kernel.fills_count} fills"
+    )
+    return 1 if any(r.fault is not None for r in session.kernel.records) else 0
+
+
+def cmd_broker_sandbox(args: argparse.Namespace) -> int:
+    from venues.alpaca import AlpacaSandbox
+
+    symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
+    if not symbols:
+        raise CliError("--symbols needs at least one symbol")
+    sandbox = AlpacaSandbox(seed=args.seed, symbols=symbols, port=args.port, host=args.host)
+
+    async def serve() -> None:
+        await sandbox.start()
+        try:
+            print(
+                f"Alpaca sandbox at {sandbox.url} (symbols {', '.join(symbols)}, seed "
+                f"{args.seed}); Ctrl+C stops",
+                flush=True,
+            )
+            print("broker.toml for it:\n" + sandbox.toml(), flush=True)
+            await asyncio.Event().wait()
+        finally:
+            await sandbox.stop()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        print("stopped")
+    return 0
+
+
 def cmd_demo(_: argparse.Namespace) -> int:
     args = build_parser().parse_args(
         [
@@ -563,6 +680,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_market_options(pp)
     _add_record_options(pp)
     pp.set_defaults(func=cmd_paper)
+
+    lv = sub.add_parser("live", help="trade a strategy live at the broker (Alpaca)")
+    lv.add_argument("strategy")
+    lv.add_argument(
+        "--broker", metavar="FILE", help="broker file (default: the configured broker.toml)"
+    )
+    lv.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
+    lv.add_argument(
+        "--instrument", default="SPY.ALPACA", help="SYMBOL.VENUE to trade (default SPY.ALPACA)"
+    )
+    lv.add_argument("--cash", default="100000", help="the strategy's allocation (default 100000)")
+    lv.add_argument("--currency", default="USD", help="account currency (default USD)")
+    lv.add_argument("--fee", default="none", help=f"fee model: {FEE_HELP} (default none)")
+    lv.add_argument("--tick", help="price tick (default 0.01)")
+    lv.add_argument("--lot", default="1", help="lot size (default 1)")
+    lv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    _add_record_options(lv)
+    lv.set_defaults(func=cmd_live)
+
+    sb = sub.add_parser("broker-sandbox", help="a local server speaking Alpaca's API (no account)")
+    sb.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    sb.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sb.add_argument("--seed", type=int, default=7, help="price path seed (default 7)")
+    sb.add_argument("--symbols", default="SPY,AAPL,MSFT", help="comma-separated symbols")
+    sb.set_defaults(func=cmd_broker_sandbox)
 
     journal_cmd.add_parser(sub)
     generate_cmd.add_parser(sub)

@@ -144,6 +144,26 @@ class Kernel:
     def venue(self, name: str) -> Venue:
         return self._venues[name]
 
+    def route(self, instrument_id: str, venue_name: str) -> None:
+        """From now on send ``instrument_id``'s orders (and its market data) to the attached
+        venue ``venue_name`` (paper -> live). Its working orders must be closed first: they
+        live on the old venue."""
+        route = self._routes.get(instrument_id)
+        if route is None:
+            raise KeyError(f"unknown instrument {instrument_id!r}; add it to the kernel first")
+        venue = self._venues.get(venue_name)
+        if venue is None:
+            raise KeyError(f"no venue named {venue_name!r} is attached")
+        for order in self._open_orders.values():
+            if order.instrument_id == instrument_id:
+                raise ValueError(
+                    f"{instrument_id} still has working order {order.client_order_id} on "
+                    f"its venue: cancel it before routing the instrument elsewhere"
+                )
+        if route.venue is not venue:
+            route.venue = venue
+            venue.add_instrument(route.instrument)
+
     def add_strategy(self, strategy: Strategy, allocation: Money) -> Context:
         sid = strategy.strategy_id
         if sid in self._records:

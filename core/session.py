@@ -19,17 +19,20 @@ import numpy as np
 
 from core import COMPILED, __version__
 from core.clock import Clock, LiveClock, SimClock
+from core.commands import CancelOrder, SubmitOrder
 from core.equity import rebuild_equity, sample_points, timeline_of
+from core.events import OrderAccepted, OrderSubmitted
 from core.feeds import HistoricalFeed, Series
 from core.instruments import Instrument
 from core.kernel import Kernel
 from core.live import LiveFeed, run_live
 from core.metrics import Metrics, compute_metrics
+from core.orders import Order
 from core.portfolio import RoundTrip
 from core.replay import Replayer
 from core.risk import RiskEngine
 from core.strategy import Strategy
-from core.values import Money
+from core.values import Money, Price, Qty
 from core.venue import Venue
 
 BACKTEST = "backtest"
@@ -65,6 +68,58 @@ class BacktestResult:
     engine_version: str
     canceled: bool
     per_strategy: dict[str, Metrics]
+
+
+class LiveSwitchError(RuntimeError):
+    """Switching to live was refused; the message says why, in one line (the GUI shows it)."""
+
+
+class BrokerOrderView(Protocol):
+    """One open order as a broker reports it (``client_order_id``: ours, "" if not ours)."""
+
+    @property
+    def venue_order_id(self) -> str: ...
+    @property
+    def client_order_id(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def side(self) -> int: ...
+    @property
+    def order_type(self) -> int: ...
+    @property
+    def time_in_force(self) -> int: ...
+    @property
+    def qty(self) -> Qty: ...
+    @property
+    def filled_qty(self) -> Qty: ...
+    @property
+    def price(self) -> Price | None: ...
+    @property
+    def trigger_price(self) -> Price | None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrokerSnapshot:
+    """What the broker holds: net positions by symbol (signed raw quantity), open orders."""
+
+    positions: dict[str, int]
+    open_orders: Sequence[BrokerOrderView]
+
+
+class LiveBroker(Protocol):
+    """A broker adapter (also a ``Venue``): log in, tell what it holds, log to the kernel."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def connect(self) -> None: ...
+
+    async def disconnect(self) -> None: ...
+
+    async def snapshot(self) -> BrokerSnapshot: ...
+
+    def attach_kernel(self, kernel: Kernel) -> None: ...
 
 
 class TradingSession:
@@ -268,6 +323,167 @@ class TradingSession:
         """Trade on ``feed`` in real time with simulated fills (switches to paper first)."""
         self.switch_to_paper()
         await run_live(self.kernel, self.clock, feed, duration_s=duration_s)
+
+    # live -------------------------------------------------------------------------------------
+    async def switch_to_live(
+        self, broker: LiveBroker, *, instrument_ids: Sequence[str] | None = None
+    ) -> None:
+        """Same strategy objects and state; the wall clock; ``instrument_ids`` (default: every
+        instrument of the loaded strategies) trade at ``broker`` from now on.
+
+        The rule for what cannot carry over: simulated positions are not real, so the switch
+        is refused (``LiveSwitchError``) while a strategy holds a position in one of those
+        instruments, or while the broker account already holds one of their symbols (it would
+        not be the strategy's). Working orders on the simulated venue are canceled first.
+        The broker is connected (its login errors pass through), then reconciled: its open
+        orders whose client order id is ours (``tb-...``) and whose strategy is loaded come
+        back into the kernel as working orders; any other open order is left alone and named
+        in the log. Does nothing when already live on ``broker``."""
+        if not isinstance(broker, Venue):
+            raise TypeError(f"{type(broker).__name__} is not a Venue")
+        kernel = self.kernel
+        if self.mode == LIVE:
+            return
+        ids = list(instrument_ids) if instrument_ids is not None else self._strategy_instruments()
+        held = [
+            (record.strategy_id, iid, pos.signed_qty_raw)
+            for record in kernel.records
+            for iid, pos in record.account.positions.items()
+            if iid in ids and pos.signed_qty_raw != 0
+        ]
+        if held:
+            sid, iid, raw = held[0]
+            raise LiveSwitchError(
+                f"cannot switch to live: {sid} holds {_signed_qty(raw)} {iid} on the simulated "
+                "venue; flatten it first (simulated positions are not real)"
+            )
+        await broker.connect()
+        try:
+            snapshot = await broker.snapshot()
+            symbols = {kernel.instrument(iid).symbol: iid for iid in ids}
+            for symbol, raw in sorted(snapshot.positions.items()):
+                if symbol in symbols and raw != 0:
+                    raise LiveSwitchError(
+                        f"cannot switch to live: the {broker.name} account already holds "
+                        f"{_signed_qty(raw)} {symbol}; close it at the broker first (it is not "
+                        "the strategy's position)"
+                    )
+            self._cancel_simulated(ids)
+        except BaseException:
+            await broker.disconnect()
+            raise
+        if self.mode != PAPER:
+            self.switch_to_paper()  # the wall clock and fill tracking, as in paper
+        try:
+            kernel.venue(broker.name)
+        except KeyError:
+            kernel.add_venue(broker)
+        broker.attach_kernel(kernel)
+        for iid in ids:
+            kernel.route(iid, broker.name)
+        self._restore_broker_orders(broker, snapshot, symbols)
+        self.mode = LIVE
+        kernel.log("session", "INFO", f"switched to live: {', '.join(ids)} trade at {broker.name}")
+
+    async def run_live_trading(self, feed: LiveFeed, *, duration_s: float | None = None) -> None:
+        """Trade live on ``feed`` (the broker's market data) after ``switch_to_live``."""
+        if self.mode != LIVE:
+            raise RuntimeError(f"this session is in {self.mode} mode: call switch_to_live first")
+        await run_live(self.kernel, self.clock, feed, duration_s=duration_s)
+
+    def _strategy_instruments(self) -> list[str]:
+        ids: list[str] = []
+        for record in self.kernel.records:
+            for iid in record.strategy.instrument_ids:
+                if iid not in ids:
+                    ids.append(iid)
+        return ids
+
+    def _cancel_simulated(self, ids: Sequence[str]) -> None:
+        kernel = self.kernel
+        working = [o for o in kernel.orders if o.is_open and o.instrument_id in ids]
+        for order in working:
+            kernel.cancel(
+                CancelOrder(
+                    strategy_id=order.strategy_id,
+                    client_order_id=order.client_order_id,
+                    instrument_id=order.instrument_id,
+                    ts_init=self.clock.now_ns(),
+                )
+            )
+        still = [o.client_order_id for o in working if o.is_open]
+        if still:
+            raise LiveSwitchError(
+                f"cannot switch to live yet: {len(still)} simulated orders are still being "
+                f"canceled ({', '.join(still)}); try again in a moment"
+            )
+        if working:
+            kernel.log(
+                "session",
+                "INFO",
+                f"switched to live: {len(working)} working orders on the simulated venue canceled",
+            )
+
+    def _restore_broker_orders(
+        self, broker: LiveBroker, snapshot: BrokerSnapshot, symbols: dict[str, str]
+    ) -> None:
+        kernel = self.kernel
+        loaded = {r.strategy_id for r in kernel.records}
+        for view in snapshot.open_orders:
+            coid = view.client_order_id
+            sid, dash, number = coid.rpartition("-")
+            iid = symbols.get(view.symbol)
+            if not coid or not dash or not number.isdigit() or sid not in loaded or iid is None:
+                kernel.log(
+                    "session",
+                    "WARNING",
+                    f"{broker.name} open order {view.venue_order_id} ({view.symbol}) is not one "
+                    "of this session's strategies: left alone",
+                )
+                continue
+            if kernel.order(coid) is not None:
+                kernel.log(
+                    "session",
+                    "WARNING",
+                    f"{broker.name} open order {view.venue_order_id} carries id {coid}, which "
+                    "this session already used: left alone",
+                )
+                continue
+            order = Order(
+                SubmitOrder(
+                    strategy_id=sid,
+                    client_order_id=coid,
+                    instrument_id=iid,
+                    side=view.side,
+                    order_type=view.order_type,
+                    qty=view.qty,
+                    price=view.price,
+                    trigger_price=view.trigger_price,
+                    time_in_force=view.time_in_force,
+                    ts_init=self.clock.now_ns(),
+                )
+            )
+            now = self.clock.now_ns()
+            order.apply(
+                OrderSubmitted(
+                    strategy_id=sid, client_order_id=coid, instrument_id=iid, ts_event=now
+                )
+            )
+            order.apply(
+                OrderAccepted(
+                    strategy_id=sid,
+                    client_order_id=coid,
+                    instrument_id=iid,
+                    ts_event=now,
+                    venue_order_id=view.venue_order_id,
+                )
+            )
+            kernel.restore_order(order)
+            kernel.log("session", "INFO", f"restored working order {coid} from {broker.name}")
+
+
+def _signed_qty(raw: int) -> str:
+    return f"-{Qty(-raw)}" if raw < 0 else str(Qty(raw))
 
 
 def _as_int64(values: np.ndarray) -> np.ndarray:
