@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,11 +41,12 @@ from core.events import OrderFilled, PositionChanged, StrategyFaulted
 from core.feeds import Series
 from core.kernel import Kernel
 from core.live import LiveFeed, SyntheticLiveFeed
-from core.market import Bar, QuoteTick
+from core.market import Bar, QuoteTick, TradeTick
 from core.reports import thin_equity
-from core.session import PAPER, BacktestResult, TradingSession
+from core.session import LIVE, PAPER, BacktestResult, LiveSwitchError, TradingSession
 from core.values import Money
 from strategies import TemplateSpec, build_strategy
+from venues.alpaca import AlpacaBroker, AlpacaDataFeed, BrokerConfig, BrokerError
 
 if TYPE_CHECKING:
     from core.clock import Clock
@@ -72,6 +73,8 @@ DONE = "done"
 CANCELED = "canceled"
 FAILED = "failed"
 PAPER_RUNNING = "paper"
+LIVE_RUNNING = "live"
+SWITCHING = "switching"
 STOPPED = "stopped"
 STATE_TEXT = {
     READY: "Ready",
@@ -80,6 +83,8 @@ STATE_TEXT = {
     CANCELED: "Backtest canceled",
     FAILED: "Failed",
     PAPER_RUNNING: "Paper trading",
+    SWITCHING: "Going live…",
+    LIVE_RUNNING: "Live trading",
     STOPPED: "Stopped",
 }
 
@@ -124,7 +129,9 @@ def readable(exc: BaseException) -> str:
     """One line a trader can act on: the message of the errors we raise on purpose, the
     exception's name and message for anything else (the traceback goes to the log file)."""
     text = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, ValueError | KeyError | FileNotFoundError | OSError):
+    if isinstance(
+        exc, ValueError | KeyError | FileNotFoundError | OSError | LiveSwitchError | BrokerError
+    ):
         return text.splitlines()[0]
     return f"{type(exc).__name__}: {text.splitlines()[0]}"
 
@@ -205,11 +212,20 @@ class _TappedKernel:
     def on_quote(self, quote: QuoteTick) -> None:
         self._kernel.on_quote(quote)
 
+    def on_data(self, data: Bar | QuoteTick | TradeTick) -> None:
+        self._kernel.on_data(data)
+        if isinstance(data, Bar):
+            self._on_bar(data)
+
+    def log(self, source: str, level: str, message: str) -> None:
+        self._kernel.log(source, level, message)
+
 
 class ChartedLiveFeed:
-    """Synthetic live feeds for every instrument of a run, their bars drawn on its chart."""
+    """Live feeds (synthetic for paper, the broker's for live) for the instruments of a run,
+    their bars drawn on its chart."""
 
-    def __init__(self, feeds: list[SyntheticLiveFeed], on_bar: Callable[[Bar], None]) -> None:
+    def __init__(self, feeds: Sequence[LiveFeed], on_bar: Callable[[Bar], None]) -> None:
         self._feeds = feeds
         self._on_bar = on_bar
 
@@ -263,10 +279,12 @@ class StrategyRun(QObject):
         self.session = self._new_session()
         self.pacer: ReplayPacer | None = None
         self._task: asyncio.Future[Any] | None = None
-        self._paper_task: asyncio.Task[None] | None = None
+        self._trading_task: asyncio.Task[None] | None = None
+        self._broker: AlpacaBroker | None = None
+        self._logout: asyncio.Future[None] | None = None
         self._switch_task: asyncio.Future[None] | None = None
         self._restart_task: asyncio.Future[None] | None = None
-        self._paper_journal: SqliteJournal | None = None
+        self._trading_journal: SqliteJournal | None = None
         self._plot_sent: dict[tuple[str, str], int] = {}
         self._last_post = 0.0
         self._last_equity = 0.0
@@ -285,7 +303,7 @@ class StrategyRun(QObject):
 
     @property
     def busy(self) -> bool:
-        return self.state in (REPLAYING, PAPER_RUNNING)
+        return self.state in (REPLAYING, PAPER_RUNNING, SWITCHING, LIVE_RUNNING)
 
     @property
     def instrument_ids(self) -> list[str]:
@@ -492,10 +510,12 @@ class StrategyRun(QObject):
         self.fault = fault
         self.changed.emit()
 
-    # paper ------------------------------------------------------------------------------
+    # paper and live ---------------------------------------------------------------------
     def paper_unavailable_reason(self) -> str:
         """Why this run cannot switch to paper now ("" when it can)."""
-        if self.state in (PAPER_RUNNING, STOPPED) or self.mode == PAPER:
+        if self.mode == LIVE or self.state == LIVE_RUNNING:
+            return "it trades live; stop it to end live trading"
+        if self.state in (PAPER_RUNNING, STOPPED, SWITCHING) or self.mode == PAPER:
             return "already in paper mode" if self.state == PAPER_RUNNING else "stopped"
         if self.state == FAILED:
             return "the backtest failed; start a new one"
@@ -503,6 +523,18 @@ class StrategyRun(QObject):
             return "the strategy faulted; fix it and start a new one"
         if not all(isinstance(s, BarSeries | QuoteSeries) for s in self.series):
             return "paper trading needs bar or quote data for its synthetic live feed"
+        return ""
+
+    def live_unavailable_reason(self) -> str:
+        """Why this run cannot go live now ("" when it can; the broker is checked apart)."""
+        if self.mode == LIVE or self.state in (LIVE_RUNNING, SWITCHING):
+            return "already live" if self.state == LIVE_RUNNING else "switching to live"
+        if self.state == STOPPED:
+            return "stopped"
+        if self.state == FAILED:
+            return "the backtest failed; start a new one"
+        if self.fault is not None:
+            return "the strategy faulted; fix it and start a new one"
         return ""
 
     def switch_to_paper(self) -> None:
@@ -514,35 +546,92 @@ class StrategyRun(QObject):
         self._switch_task = asyncio.ensure_future(self._switch_to_paper())
 
     async def _switch_to_paper(self) -> None:
+        if not await self._end_replay():
+            return
+        self.session.switch_to_paper()
+        self._trade_on(self._paper_feed(), "paper", PAPER_RUNNING)
+
+    def switch_to_live(self, broker: BrokerConfig) -> None:
+        """After the trader confirmed: the same strategy object trades at ``broker`` (the
+        switch completes on the loop; a refusal is shown and paper trading, if it ran, goes
+        on)."""
+        reason = self.live_unavailable_reason()
+        if reason:
+            raise RuntimeError(f"{self.run_id} cannot go live: {reason}")
+        self._switch_task = asyncio.ensure_future(self._switch_to_live(broker))
+
+    async def _switch_to_live(self, config: BrokerConfig) -> None:
+        was_paper = self.state == PAPER_RUNNING
+        if was_paper:
+            await self._end_trading_feed()
+        elif not await self._end_replay():
+            return
+        previous = self.state
+        self.state = SWITCHING
+        self.changed.emit()
+        broker = AlpacaBroker(config)
+        try:
+            await self.session.switch_to_live(broker)
+        except (LiveSwitchError, BrokerError, OSError) as exc:
+            self.error = f"{self.run_id} did not go live: {readable(exc)}"
+            self.bridge.post(AppNote(time.time_ns(), self.run_id, "ERROR", self.error))
+            self.state = previous
+            if was_paper:  # it trades on where it was
+                self._trade_on(self._paper_feed(), "paper", PAPER_RUNNING)
+            self.changed.emit()
+            return
+        self._broker = broker
+        self._close_trading_journal()  # the paper run ends with the simulated orders canceled
+        kernel = self.session.kernel
+        instruments = [kernel.instrument(iid) for iid in self.chart.instrument_ids]
+        self._trade_on(AlpacaDataFeed(config, instruments), "live", LIVE_RUNNING)
+
+    async def _end_replay(self) -> bool:
+        """Before trading on the wall clock: the replay ends where it stands. False when the
+        run cannot trade on (it failed, or was restarted meanwhile)."""
         if self.state == REPLAYING:
             self.cancel()
             await self.wait()
         if self.state not in (READY, DONE, CANCELED):
-            return
-        session = self.session
+            return False
         if self.state == READY:  # never backtested: trade from the start
-            session.kernel.record_plots = True
-            self.bridge.attach(session.kernel)
-        session.switch_to_paper()
+            self.session.kernel.record_plots = True
+            self.bridge.attach(self.session.kernel)
         self.chart.reveal_until(2**62)
+        return True
+
+    def _paper_feed(self) -> LiveFeed:
         quote_s = min(0.05, self.settings.paper_bar_seconds)
-        feeds = [
-            SyntheticLiveFeed(
-                session.kernel.instrument(iid),
-                seed=self.settings.paper_seed + i,
-                start_price=self._last_price_text(iid),
-                quote_interval_s=quote_s,
-                bar_interval_s=self.settings.paper_bar_seconds,
-                vol_per_quote=self._live_volatility(iid, quote_s),
-            )
-            for i, iid in enumerate(self.chart.instrument_ids)
-        ]
-        feed: LiveFeed = ChartedLiveFeed(feeds, self._on_live_bar)
-        self._paper_journal = self._open_journal("paper")
-        self.state = PAPER_RUNNING
-        self._paper_task = asyncio.ensure_future(session.run_paper(feed))
-        self._paper_task.add_done_callback(self._paper_ended)
-        self.bridge.add_poller(self._poll_paper)
+        kernel = self.session.kernel
+        return ChartedLiveFeed(
+            [
+                SyntheticLiveFeed(
+                    kernel.instrument(iid),
+                    seed=self.settings.paper_seed + i,
+                    start_price=self._last_price_text(iid),
+                    quote_interval_s=quote_s,
+                    bar_interval_s=self.settings.paper_bar_seconds,
+                    vol_per_quote=self._live_volatility(iid, quote_s),
+                )
+                for i, iid in enumerate(self.chart.instrument_ids)
+            ],
+            self._on_live_bar,
+        )
+
+    def _trade_on(self, feed: LiveFeed, mode: str, state: str) -> None:
+        """Drive the session from ``feed`` on this loop, journaled as a ``mode`` run."""
+        session = self.session
+        if self._trading_journal is None:  # (a refused live switch goes on in its paper run)
+            self._trading_journal = self._open_journal(mode)
+        self.state = state
+        if mode == "live":
+            charted: LiveFeed = ChartedLiveFeed([feed], self._on_live_bar)
+            task = asyncio.ensure_future(session.run_live_trading(charted))
+        else:
+            task = asyncio.ensure_future(session.run_paper(feed))
+        self._trading_task = task
+        task.add_done_callback(self._trading_ended)
+        self.bridge.add_poller(self._poll_trading)
         self.changed.emit()
 
     def _live_volatility(self, instrument_id: str, quote_s: float) -> float:
@@ -568,10 +657,10 @@ class StrategyRun(QObject):
             bar.ts_event, bar.open_raw, bar.high_raw, bar.low_raw, bar.close_raw, bar.volume_raw
         )
 
-    def _poll_paper(self) -> None:
+    def _poll_trading(self) -> None:
         kernel = self.session.kernel
         now = time.perf_counter()
-        snapshot = snapshot_of(self.run_id, PAPER, kernel)
+        snapshot = snapshot_of(self.run_id, self.mode, kernel)
         self.bridge.post(snapshot)
         samples = self._new_plot_samples()
         for s in samples:
@@ -581,51 +670,75 @@ class StrategyRun(QObject):
             total = sum(a.equity_raw for a in snapshot.accounts)
             self.chart.equity.extend([snapshot.ts], [total / 1e9])
 
-    def _paper_ended(self, task: asyncio.Task[None]) -> None:
+    def _trading_ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
             assert exc is not None
-            self.error = f"Paper trading of {self.run_id} stopped: {readable(exc)}"
+            what = "Live" if self.state == LIVE_RUNNING else "Paper"
+            self.error = f"{what} trading of {self.run_id} stopped: {readable(exc)}"
             self.bridge.post(AppNote(time.time_ns(), self.run_id, "ERROR", self.error))
-            self._finish_paper()
+            self._finish_trading()
 
     async def stop(self) -> None:
-        """Stop whatever runs: cancel the replay, or end paper trading (on_stop is called)."""
+        """Stop whatever runs: cancel the replay, or end paper or live trading (on_stop is
+        called; a live run then logs out of the broker)."""
         if self.state == REPLAYING:
             self.cancel()
             await self.wait()
             return
-        if self.state == PAPER_RUNNING and self._paper_task is not None:
-            self._paper_task.cancel()
-            try:
-                await self._paper_task
-            except asyncio.CancelledError:
-                pass
-            self._finish_paper()
+        if self.state in (PAPER_RUNNING, LIVE_RUNNING):
+            await self._end_trading_feed()
+            self._finish_trading()
+            broker = self._broker
+            if broker is not None:
+                self._broker = None
+                await broker.settle()  # what on_stop sent (cancels) gets its answer first
+                await broker.disconnect()
+
+    async def _end_trading_feed(self) -> None:
+        """The feed stops driving the kernel; strategies, orders, positions and the journal
+        run stay."""
+        task = self._trading_task
+        if task is None:
+            return
+        self._trading_task = None
+        task.remove_done_callback(self._trading_ended)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        self.bridge.remove_poller(self._poll_trading)
 
     def stop_now(self) -> None:
         """Stop without waiting (the window is closing): the replay is told to cancel, paper
-        trading ends here and its task is canceled."""
+        or live trading ends here and its task is canceled (a live run's broker session is
+        closed on the loop)."""
         self.cancel()
-        if self.state == PAPER_RUNNING and self._paper_task is not None:
-            self._paper_task.cancel()
-            self._finish_paper()
+        task = self._trading_task
+        if self.state in (PAPER_RUNNING, LIVE_RUNNING) and task is not None:
+            task.cancel()
+            self._finish_trading()
+        broker = self._broker
+        if broker is not None:
+            self._broker = None
+            self._logout = asyncio.ensure_future(broker.disconnect())
 
-    def _finish_paper(self) -> None:
-        if self.state != PAPER_RUNNING:
+    def _finish_trading(self) -> None:
+        if self.state not in (PAPER_RUNNING, LIVE_RUNNING):
             return
-        self.bridge.remove_poller(self._poll_paper)
+        self.bridge.remove_poller(self._poll_trading)
         self.session.kernel.stop()
-        self.bridge.post(snapshot_of(self.run_id, PAPER, self.session.kernel))
-        journal = self._paper_journal
-        self._paper_journal = None
+        self.bridge.post(snapshot_of(self.run_id, self.mode, self.session.kernel))
+        self._close_trading_journal()
+        self.state = STOPPED
+        self.changed.emit()
+
+    def _close_trading_journal(self) -> None:
+        journal = self._trading_journal
+        self._trading_journal = None
         if journal is not None:
             try:
                 journal.end_run()
             finally:
                 journal.close()
-        self.state = STOPPED
-        self.changed.emit()
 
     # internals --------------------------------------------------------------------------
     def _new_session(self) -> TradingSession:

@@ -14,12 +14,13 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QMouseEvent, QPainter
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.gui.main_window import MainWindow
-from app.gui.runs import DONE, PAPER_RUNNING, STOPPED, StrategyRun
+from app.gui.runs import CANCELED, DONE, LIVE_RUNNING, PAPER_RUNNING, STOPPED, StrategyRun
+from venues.alpaca.hosted import HostedSandbox
 
 FAULTY = '''
 from dataclasses import dataclass, field
@@ -205,11 +206,55 @@ async def screenshot_tour(window: MainWindow, out: Path) -> list[Path]:
     window.show_dock("Backtest results")
     await shot("light_theme")
     window.set_theme("dark")
-    # 10 paper trading ends from the Stop button (on_stop runs, the journal run is closed)
-    window.runs.select(sma)
-    window.runs.stop_button.click()
-    await _until(lambda: sma.state == STOPPED, timeout_s=10.0)
+
+    # 10 live at a broker: a local server speaking Alpaca's API stands in for the account;
+    # Live asks first (the dialog is captured while it is open), then trades there
+    live = next(
+        run
+        for run in window.workspace.runs.values()
+        if run.state in (DONE, CANCELED)
+        and run.fault is None
+        and run.session.kernel.record(run.run_id).strategy.ctx.position("SYN.SIM").is_flat
+    )
+    last_close = str(live.chart.bars["SYN.SIM"].close.view()[-1])
+    with HostedSandbox(symbols=["SYN"], start_price=last_close) as hosted:
+        broker_file = out / "broker.toml"
+        broker_file.write_text(hosted.toml(), encoding="utf-8")
+        os.environ["TRADEBENCH_BROKER"] = str(broker_file)
+        window.runs.select(live)
+        confirm = out / f"{len(saved) + 1:02d}_live_confirmation.png"
+        QTimer.singleShot(800, lambda: _capture_and_confirm(window, confirm))
+        window.runs.live_button.click()  # the dialog's own event loop runs until it is answered
+        saved.append(confirm)
+        await _until(lambda: live.state == LIVE_RUNNING, timeout_s=20.0)
+        await asyncio.sleep(4.0)
+        orders = window.blotter_tables["Orders"]
+        orders.filter.setText(live.run_id)
+        orders.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        window.show_dock("Orders")
+        await shot("live_trading_at_the_broker")
+        orders.filter.clear()
+
+        # 11 paper and live trading end from the Stop button (on_stop runs, journals close)
+        for run in (live, sma):
+            window.runs.select(run)
+            window.runs.stop_button.click()
+            await _until(lambda run=run: run.state == STOPPED, timeout_s=10.0)
     return saved
+
+
+def _capture_and_confirm(window: MainWindow, path: Path) -> None:
+    """The go-live confirmation while it is open: the window with the dialog over it, then
+    the trader's Yes."""
+    dialog = QApplication.activeModalWidget()
+    if not isinstance(dialog, QMessageBox):
+        raise RuntimeError("the go-live confirmation did not open")
+    picture = window.grab()
+    painter = QPainter(picture)
+    painter.drawPixmap(window.mapFromGlobal(dialog.mapToGlobal(QPoint(0, 0))), dialog.grab())
+    painter.end()
+    picture.save(str(path))
+    dialog.button(QMessageBox.StandardButton.Yes).click()
 
 
 async def _hover_chart(window: MainWindow, at: float) -> None:

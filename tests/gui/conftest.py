@@ -94,6 +94,9 @@ def make_window(
 
     journal = tmp_path / "journal.sqlite"
     monkeypatch.setenv("TRADEBENCH_JOURNAL", str(journal))
+    # no broker unless a test configures one (never the user's own broker.toml)
+    monkeypatch.delenv("TRADEBENCH_BROKER", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     opened: list[MainWindow] = []
 
     def make(journal_path: Path | None = journal) -> MainWindow:
@@ -136,3 +139,18 @@ def wait_run(qtbot: Any) -> Callable[..., None]:
         qtbot.waitUntil(lambda: run.bridge.frames > frames + 1, timeout=2_000)
 
     return wait
+
+
+@pytest.fixture
+def broker_sandbox(
+    make_window: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """An Alpaca sandbox serving SYN on its own thread, configured as the user's broker
+    (``$TRADEBENCH_BROKER`` names its broker.toml; set after ``make_window`` cleared it)."""
+    from venues.alpaca.hosted import HostedSandbox
+
+    with HostedSandbox(symbols=["SYN"], start_price="100", seed=11) as hosted:
+        path = tmp_path / "broker.toml"
+        path.write_text(hosted.toml(), encoding="utf-8")
+        monkeypatch.setenv("TRADEBENCH_BROKER", str(path))
+        yield hosted

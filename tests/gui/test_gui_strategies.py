@@ -75,7 +75,8 @@ def test_switch_a_backtest_to_paper_and_fills_arrive(
     assert backtest_fills == run.result.fills > 100
     assert window.runs.backtest_button.isChecked()
     assert not window.runs.live_button.isEnabled()
-    assert "no broker adapter is configured" in window.runs.live_button.toolTip()
+    assert "Live is off: no broker configured" in window.runs.live_button.toolTip()
+    assert "Live is off: no broker configured" in window.runs.mode_reason.text()
 
     switched_at = time.time_ns()
     window.runs.paper_button.click()

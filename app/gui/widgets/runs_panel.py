@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -17,16 +18,34 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.models.table import Column, RecordTableModel
-from app.gui.runs import REPLAYING, STATE_TEXT, StrategyRun
+from app.gui.runs import LIVE_RUNNING, REPLAYING, STATE_TEXT, StrategyRun
 from app.gui.theme import Theme
 from app.gui.widgets.table_view import TableView
 from app.gui.workspace import Workspace
 from core.session import BACKTEST, LIVE, PAPER
+from venues.alpaca import BrokerConfig, BrokerConfigError, configured_broker, no_broker_message
 
-LIVE_UNAVAILABLE = (
-    "Live needs a broker: no broker adapter is configured, so live trading stays off. "
-    "Paper trades the same strategy on a live (synthetic) feed with simulated fills."
-)
+
+def broker_or_reason() -> tuple[BrokerConfig | None, str]:
+    """The configured broker, or why there is none usable (read at each look: the trader may
+    have just written the file)."""
+    try:
+        broker = configured_broker()
+    except BrokerConfigError as exc:
+        return None, f"the broker file is wrong: {exc}"
+    if broker is None:
+        return None, no_broker_message()
+    return broker, ""
+
+
+def live_warning(run: StrategyRun, broker: BrokerConfig) -> str:
+    return (
+        f"Switch {run.run_id} to LIVE trading?\n\n"
+        f"Its orders go to {broker.name} at {broker.trading_url} (key {broker.key_id}): real "
+        f"orders in that account. Working orders on the simulated venue are canceled; a "
+        f"strategy holding a simulated position must be flat first.\n\n"
+        f"The kill switch (Ctrl+Shift+K) halts it at once."
+    )
 
 
 def _progress_text(run: StrategyRun) -> str:
@@ -74,8 +93,7 @@ class RunsPanel(QWidget):
             self.mode_buttons.addButton(button, i)
         self.backtest_button.setToolTip("Where every strategy starts: replaying history")
         self.paper_button.clicked.connect(self._on_paper_button_clicked)
-        self.live_button.setEnabled(False)
-        self.live_button.setToolTip(LIVE_UNAVAILABLE)
+        self.live_button.clicked.connect(self._on_live_button_clicked)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Cancel the backtest, or end paper trading (on_stop runs)")
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
@@ -167,10 +185,26 @@ class RunsPanel(QWidget):
         )
         self.backtest_button.setEnabled(run.mode == BACKTEST)
         self.stop_button.setEnabled(run.busy)
-        reason = LIVE_UNAVAILABLE
+        broker, no_broker = broker_or_reason()
+        live_reason = no_broker or run.live_unavailable_reason()
+        self.live_button.setEnabled(run.mode == LIVE or not live_reason)
+        if broker is None:
+            self.live_button.setToolTip(f"Live is off: {no_broker}")
+        else:
+            self.live_button.setToolTip(
+                f"Trade at {broker.name} ({broker.trading_url}) after you confirm"
+                + (f"\n(not now: {live_reason})" if live_reason else "")
+            )
+        notes = []
+        if run.error:
+            notes.append(run.error)
         if run.mode == BACKTEST and paper_reason:
-            reason = f"Paper is not available: {paper_reason}. " + reason
-        self.mode_reason.setText(reason)
+            notes.append(f"Paper is not available: {paper_reason}.")
+        if broker is None:
+            notes.append(f"Live is off: {no_broker}.")
+        elif run.state == LIVE_RUNNING:
+            notes.append(f"LIVE at {broker.name}: orders go to {broker.trading_url}.")
+        self.mode_reason.setText(" ".join(notes))
         fault = run.fault
         self.fault_title.setVisible(fault is not None)
         self.fault_text.setVisible(fault is not None)
@@ -189,6 +223,30 @@ class RunsPanel(QWidget):
             run.switch_to_paper()
         except RuntimeError as exc:
             self.mode_reason.setText(str(exc))
+        self._update_controls()
+
+    def _on_live_button_clicked(self) -> None:
+        run = self.current
+        if run is None or run.mode == LIVE:
+            self._update_controls()
+            return
+        broker, no_broker = broker_or_reason()
+        reason = no_broker or run.live_unavailable_reason()
+        if broker is None or reason:
+            self._update_controls()
+            self.mode_reason.setText(f"{run.run_id} cannot go live: {reason}")
+            return
+        self._update_controls()  # the click checked Live: not before the trader says yes
+        answer = QMessageBox.warning(
+            self,
+            "Go live",
+            live_warning(run, broker),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            run.error = ""
+            run.switch_to_live(broker)
         self._update_controls()
 
     def _on_stop_button_clicked(self) -> None:
