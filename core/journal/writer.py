@@ -32,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -89,7 +89,7 @@ from core.journal.rows import (
     order_row,
     order_update,
 )
-from core.journal.schema import MODES, OrderRow, Run, StrategyVersion
+from core.journal.schema import MODES, FillRow, OrderRow, Run, StrategyVersion
 from core.kernel import Kernel
 from core.orders import IllegalOrderTransition, Order
 from core.reports import DEFAULT_EQUITY_POINTS, thin_equity
@@ -418,6 +418,15 @@ class SqliteJournal:
                 ]
                 if equity:  # none when the run was canceled before its first event
                     conn.exec_driver_sql(INSERT_EQUITY, equity)
+            else:  # a paper or live session: what it journaled
+                values.update(
+                    orders=conn.execute(
+                        select(func.count()).select_from(OrderRow).where(OrderRow.run_id == run_id)
+                    ).scalar_one(),
+                    fills=conn.execute(
+                        select(func.count()).select_from(FillRow).where(FillRow.run_id == run_id)
+                    ).scalar_one(),
+                )
             conn.execute(update(Run).where(Run.id == run_id).values(**values))
         self._checkpoint()
         self.detach()

@@ -148,8 +148,10 @@ def test_paper_to_live_trades_at_the_broker_until_stop(
         "WHERE f.run_id = ?",
         (live_id,),
     ).fetchall()
-    ended = db.execute("SELECT ts_ended FROM runs WHERE id = ?", (live_id,)).fetchone()[0]
+    ended, counted = db.execute(
+        "SELECT ts_ended, fills FROM runs WHERE id = ?", (live_id,)
+    ).fetchone()
     db.close()
     assert modes == ["backtest", "paper", "live"]
     assert live_fills == [(order.client_order_id, Qty.of(3).raw)]
-    assert ended is not None
+    assert ended is not None and counted == len(live_fills)
