@@ -9,6 +9,8 @@ blotters do (``Blotter.subscribe``).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -44,7 +46,16 @@ from app.gui.models.blotters import (
     PositionsBlotter,
 )
 from app.gui.risk_panel import RiskBlotter, RiskDesk, RiskPanel
-from app.gui.runs import CANCELED, DONE, PAPER_RUNNING, REPLAYING, STOPPED, StrategyRun
+from app.gui.runs import (
+    CANCELED,
+    DONE,
+    LIVE_RUNNING,
+    PAPER_RUNNING,
+    REPLAYING,
+    STOPPED,
+    SWITCHING,
+    StrategyRun,
+)
 from app.gui.theme import DARK, LIGHT, THEMES, Theme, apply_theme
 from app.gui.widgets.data_manager import DataManager
 from app.gui.widgets.replay_bar import ReplayBar
@@ -60,6 +71,9 @@ FEW_ROWS = ("Positions", "Account")  # blotters whose columns always fit their c
 LAYOUT_VERSION = 2  # bump when docks are added or renamed: old saved layouts are dropped
 FULL_SPEED_FRAME_MS = 40  # blotters at 25 frames a second while a replay runs flat out
 FULL_SPEED_CHART_EVERY = 4  # frames: the chart at about 6 a second then
+CLOSE_LIVE_TIMEOUT_S = 15.0  # live runs stopping as the window closes, at most this long
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -75,6 +89,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.settings = settings
+        self._closing: asyncio.Future[None] | None = None
         self.setObjectName("TradebenchMainWindow")
         self.setWindowTitle("Tradebench")
         self.resize(1500, 940)
@@ -447,7 +462,22 @@ class MainWindow(QMainWindow):
         self.chart.show_span(trip.entry_ts, trip.exit_ts)
 
     # closing ------------------------------------------------------------------------------------
+    async def _stop_then_close(self, runs: list[StrategyRun]) -> None:
+        stopping = asyncio.gather(*(run.stop() for run in runs), return_exceptions=True)
+        try:
+            await asyncio.wait_for(stopping, CLOSE_LIVE_TIMEOUT_S)
+        except TimeoutError:
+            log.error("live runs did not stop within %s s; closing anyway", CLOSE_LIVE_TIMEOUT_S)
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        live = [r for r in self.workspace.runs.values() if r.state in (LIVE_RUNNING, SWITCHING)]
+        if live and self._closing is None:
+            # live strategies stop first: on_stop runs and the broker answers what it sent
+            event.ignore()
+            self.statusBar().showMessage("Stopping live trading before closing…")
+            self._closing = asyncio.ensure_future(self._stop_then_close(live))
+            return
         self.save_settings()
         self.results.shutdown()
         self.data_manager.shutdown()

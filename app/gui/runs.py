@@ -66,6 +66,8 @@ DEFAULT_QUOTE_VOLATILITY = 0.0004  # the synthetic feed's own default, for data 
 # enough to stall the window
 JOURNAL_BATCH = 1_000
 PAPER_EQUITY_EVERY_S = 1.0
+LIVE_SWITCH_TIMEOUT_S = 30.0  # logging in, reading the account and its orders
+LOGOUT_SETTLE_S = 5.0  # what on_stop sent gets its answer, at most this long
 
 READY = "ready"
 REPLAYING = "replaying"
@@ -281,7 +283,7 @@ class StrategyRun(QObject):
         self._task: asyncio.Future[Any] | None = None
         self._trading_task: asyncio.Task[None] | None = None
         self._broker: AlpacaBroker | None = None
-        self._logout: asyncio.Future[None] | None = None
+        self._ending: asyncio.Future[None] | None = None
         self._switch_task: asyncio.Future[None] | None = None
         self._restart_task: asyncio.Future[None] | None = None
         self._trading_journal: SqliteJournal | None = None
@@ -571,9 +573,25 @@ class StrategyRun(QObject):
         self.changed.emit()
         broker = AlpacaBroker(config)
         try:
-            await self.session.switch_to_live(broker)
-        except (LiveSwitchError, BrokerError, OSError) as exc:
-            self.error = f"{self.run_id} did not go live: {readable(exc)}"
+            async with asyncio.timeout(LIVE_SWITCH_TIMEOUT_S):
+                await self.session.switch_to_live(broker)
+        except asyncio.CancelledError:  # Stop pressed while switching: nothing goes live
+            await broker.disconnect()
+            self.state = previous
+            if was_paper:
+                self.state = PAPER_RUNNING
+                self._finish_trading()
+            self.changed.emit()
+            return
+        except Exception as exc:
+            await broker.disconnect()
+            if isinstance(exc, TimeoutError):
+                reason = f"the broker did not answer within {LIVE_SWITCH_TIMEOUT_S:g} s"
+            else:
+                reason = readable(exc)
+                if not isinstance(exc, LiveSwitchError | BrokerError | OSError):
+                    log.exception("switching %s to live failed", self.run_id)
+            self.error = f"{self.run_id} did not go live: {reason}"
             self.bridge.post(AppNote(time.time_ns(), self.run_id, "ERROR", self.error))
             self.state = previous
             if was_paper:  # it trades on where it was
@@ -677,23 +695,37 @@ class StrategyRun(QObject):
             what = "Live" if self.state == LIVE_RUNNING else "Paper"
             self.error = f"{what} trading of {self.run_id} stopped: {readable(exc)}"
             self.bridge.post(AppNote(time.time_ns(), self.run_id, "ERROR", self.error))
-            self._finish_trading()
+            self._trading_task = None
+            self._ending = asyncio.ensure_future(self._end_trading())
 
     async def stop(self) -> None:
-        """Stop whatever runs: cancel the replay, or end paper or live trading (on_stop is
-        called; a live run then logs out of the broker)."""
+        """Stop whatever runs: cancel the replay, call off a switch to live, or end paper or
+        live trading (on_stop is called; a live run's last orders get their answers, then it
+        logs out of the broker)."""
         if self.state == REPLAYING:
             self.cancel()
             await self.wait()
             return
+        switching = self._switch_task
+        if self.state == SWITCHING and switching is not None:
+            switching.cancel()
+            await asyncio.gather(switching, return_exceptions=True)
+            return
         if self.state in (PAPER_RUNNING, LIVE_RUNNING):
             await self._end_trading_feed()
-            self._finish_trading()
-            broker = self._broker
-            if broker is not None:
-                self._broker = None
-                await broker.settle()  # what on_stop sent (cancels) gets its answer first
-                await broker.disconnect()
+            await self._end_trading()
+
+    async def _end_trading(self) -> None:
+        """Strategies stop (on_stop); a broker answers what they sent before the journal run
+        closes, then the session logs out."""
+        self.session.kernel.stop()
+        broker = self._broker
+        self._broker = None
+        if broker is not None:
+            await broker.settle(LOGOUT_SETTLE_S)
+        self._finish_trading()
+        if broker is not None:
+            await broker.disconnect()
 
     async def _end_trading_feed(self) -> None:
         """The feed stops driving the kernel; strategies, orders, positions and the journal
@@ -708,18 +740,13 @@ class StrategyRun(QObject):
         self.bridge.remove_poller(self._poll_trading)
 
     def stop_now(self) -> None:
-        """Stop without waiting (the window is closing): the replay is told to cancel, paper
-        or live trading ends here and its task is canceled (a live run's broker session is
-        closed on the loop)."""
+        """Stop without waiting (the window is closing; it ends live runs with ``stop``
+        first): the replay is told to cancel, paper trading ends here."""
         self.cancel()
         task = self._trading_task
-        if self.state in (PAPER_RUNNING, LIVE_RUNNING) and task is not None:
+        if self.state == PAPER_RUNNING and task is not None:
             task.cancel()
             self._finish_trading()
-        broker = self._broker
-        if broker is not None:
-            self._broker = None
-            self._logout = asyncio.ensure_future(broker.disconnect())
 
     def _finish_trading(self) -> None:
         if self.state not in (PAPER_RUNNING, LIVE_RUNNING):

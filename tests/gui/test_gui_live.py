@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from app.gui.runs import DONE, LIVE_RUNNING, PAPER_RUNNING, STOPPED
+from app.gui import runs as runs_module
+from app.gui.runs import DONE, LIVE_RUNNING, PAPER_RUNNING, STOPPED, SWITCHING
 from core.enums import OrderSide
 from core.values import Qty
 
@@ -155,3 +156,105 @@ def test_paper_to_live_trades_at_the_broker_until_stop(
     assert modes == ["backtest", "paper", "live"]
     assert live_fills == [(order.client_order_id, Qty.of(3).raw)]
     assert ended is not None and counted == len(live_fills)
+
+
+@pytest.fixture
+def silent_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_window: Any) -> Any:
+    """A broker that takes connections and never answers (set after make_window cleared the
+    broker setting)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    path = tmp_path / "silent.toml"
+    path.write_text(
+        f'trading_url = "http://127.0.0.1:{port}"\n'
+        f'trading_stream_url = "ws://127.0.0.1:{port}/stream"\n'
+        f'data_stream_url = "ws://127.0.0.1:{port}/v2"\n'
+        'key_id = "k"\nsecret = "s"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TRADEBENCH_BROKER", str(path))
+    yield server
+    server.close()
+
+
+def test_stop_while_switching_to_a_silent_broker_calls_the_switch_off(
+    window: Any,
+    silent_broker: Any,
+    trader_file: Path,
+    wait_run: Callable[..., None],
+    qtbot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run = _start_trader(window, trader_file, "9")
+    wait_run(run, DONE)
+    panel = window.runs
+    panel.select(run)
+    panel.paper_button.click()
+    qtbot.waitUntil(lambda: run.state == PAPER_RUNNING, timeout=5_000)
+    _answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    panel.live_button.click()
+    qtbot.waitUntil(lambda: run.state == SWITCHING, timeout=5_000)
+    assert panel.stop_button.isEnabled()
+    qtbot.wait(200)  # the broker keeps it waiting
+    assert run.state == SWITCHING
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: run.state == STOPPED, timeout=5_000)
+    assert run.mode == "paper"  # it never went live
+    assert run.session.kernel.record(run.run_id).status_name == "STOPPED"
+
+
+def test_a_broker_that_never_answers_times_the_switch_out_and_paper_goes_on(
+    window: Any,
+    silent_broker: Any,
+    trader_file: Path,
+    wait_run: Callable[..., None],
+    qtbot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runs_module, "LIVE_SWITCH_TIMEOUT_S", 0.5)
+    run = _start_trader(window, trader_file, "9")
+    wait_run(run, DONE)
+    panel = window.runs
+    panel.select(run)
+    panel.paper_button.click()
+    qtbot.waitUntil(lambda: run.state == PAPER_RUNNING, timeout=5_000)
+    _answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    panel.live_button.click()
+    qtbot.waitUntil(lambda: bool(run.error), timeout=5_000)
+    assert run.error == f"{run.run_id} did not go live: the broker did not answer within 0.5 s"
+    assert run.state == PAPER_RUNNING and run.mode == "paper"
+    bars = int(run.session.kernel.record(run.run_id).strategy.ctx.state["bars"])
+    qtbot.waitUntil(
+        lambda: int(run.session.kernel.record(run.run_id).strategy.ctx.state["bars"]) > bars,
+        timeout=5_000,
+    )
+    run.stop_now()
+
+
+def test_closing_the_window_stops_live_trading_and_logs_out(
+    make_window: Callable[..., Any],
+    broker_sandbox: Any,
+    trader_file: Path,
+    wait_run: Callable[..., None],
+    qtbot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = make_window()
+    run = _start_trader(window, trader_file, "9")
+    wait_run(run, DONE)
+    window.runs.select(run)
+    _answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    window.runs.live_button.click()
+    qtbot.waitUntil(lambda: run.state == LIVE_RUNNING, timeout=10_000)
+    qtbot.waitUntil(lambda: broker_sandbox.sandbox.trade_connections >= 1, timeout=5_000)
+    window.close()
+    qtbot.waitUntil(lambda: run.state == STOPPED and not window.isVisible(), timeout=10_000)
+    assert run.session.kernel.record(run.run_id).status_name == "STOPPED"
+    qtbot.waitUntil(
+        lambda: not broker_sandbox.call(lambda: broker_sandbox.sandbox._trade_clients),
+        timeout=5_000,
+    )

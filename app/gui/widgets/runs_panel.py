@@ -246,7 +246,10 @@ class RunsPanel(QWidget):
         )
         if answer == QMessageBox.StandardButton.Yes:
             run.error = ""
-            run.switch_to_live(broker)
+            try:  # the run may have moved on while the question was open
+                run.switch_to_live(broker)
+            except RuntimeError as exc:
+                run.error = str(exc)
         self._update_controls()
 
     def _on_stop_button_clicked(self) -> None:
