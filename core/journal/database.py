@@ -159,11 +159,18 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+# Alembic runs a migration through process-global proxies (``alembic.op``, ``alembic.context``):
+# two threads opening journals at once would run each other's steps. One at a time (reentrant:
+# opening a journal checks it, then upgrades it).
+_MIGRATION_LOCK = threading.RLock()
+
+
 def upgrade(connection: Connection, revision: str = "head") -> None:
     """Migrate the database behind ``connection`` to ``revision`` (tests use older ones)."""
-    command.upgrade(alembic_config(connection), revision)
-    if connection.in_transaction():
-        connection.commit()
+    with _MIGRATION_LOCK:
+        command.upgrade(alembic_config(connection), revision)
+        if connection.in_transaction():
+            connection.commit()
 
 
 def _table_names(connection: Connection) -> list[str]:
@@ -173,14 +180,11 @@ def _table_names(connection: Connection) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-# Alembic runs a migration through process-global proxies (``alembic.op``, ``alembic.context``):
-# two threads opening journals at once would run each other's steps. One at a time.
-_PREPARE_LOCK = threading.Lock()
 
 
 def prepare(engine: Engine, path: Path, *, migrate: bool = True) -> None:
     """Check that ``path`` is a journal this code can use and bring it to the head schema."""
-    with _PREPARE_LOCK:
+    with _MIGRATION_LOCK:
         _prepare(engine, path, migrate)
 
 

@@ -269,26 +269,38 @@ class SqliteJournal:
 
     def _carry_over(self, kernel: Kernel) -> None:
         """Orders still working from the kernel's previous mode (a backtest switched to paper)
-        get rows in this run, in their state now, so their later events land on them. Their
-        deduplication key stays with the row that sent them when that is in this journal."""
+        get rows in this run, in their state now, so their later events land on them (the
+        previous run's rows keep the state they ended in). Their deduplication key stays with
+        the row that sent them when that is in this journal. One transaction."""
         run_id = self._require_run()
         working = [o for o in kernel.orders if o.is_open]
-        for order in working:
-            replica = Order(order.terms())
-            for event in order.events:
-                replica.apply(event)
-            key = self._dedup_key(order, run_id)
-            try:
-                self._commit_rows(INSERT_ORDER, [order_row(run_id, replica, key)])
-            except DuplicateOrder:
-                carried = f"{key}#carried:run{run_id}"
-                self._commit_rows(INSERT_ORDER, [order_row(run_id, replica, carried)])
-            self._open[order.client_order_id] = _OrderSlot(replica, key, is_new=False)
-            self._known.add(order.client_order_id)
-        if working:
+        if not working:
+            return
+        keys = {o.client_order_id: self._dedup_key(o, run_id) for o in working}
+        rows = []
+        with self._write() as conn:
+            taken = {
+                (str(sid), str(key))
+                for sid, key in conn.execute(
+                    select(OrderRow.strategy_id, OrderRow.dedup_key).where(
+                        OrderRow.dedup_key.in_(list(keys.values()))
+                    )
+                )
+            }
+            for order in working:
+                replica = Order(order.terms())
+                for event in order.events:
+                    replica.apply(event)
+                key = keys[order.client_order_id]
+                if (order.strategy_id, key) in taken:
+                    key = f"{key}#carried:run{run_id}"
+                rows.append(order_row(run_id, replica, key))
+                self._open[order.client_order_id] = _OrderSlot(replica, key, is_new=False)
+                self._known.add(order.client_order_id)
             ids = ", ".join(o.client_order_id for o in working)
             note = f"{len(working)} working order(s) carried over from the previous mode: {ids}"
-            self._commit_rows(
+            conn.exec_driver_sql(INSERT_ORDER, rows)
+            conn.exec_driver_sql(
                 INSERT_LOG, [(run_id, "journal", kernel.clock.now_ns(), "INFO", note, None)]
             )
 
