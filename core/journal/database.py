@@ -180,8 +180,6 @@ def _table_names(connection: Connection) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-
-
 def prepare(engine: Engine, path: Path, *, migrate: bool = True) -> None:
     """Check that ``path`` is a journal this code can use and bring it to the head schema."""
     with _MIGRATION_LOCK:
