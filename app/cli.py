@@ -539,9 +539,9 @@ def cmd_live(args: argparse.Namespace) -> int:
                 print(f"journal: run {run_id} in {journal.path} (each fill committed before use)")
             _apply_risk(args, session)
             await session.run_live_trading(feed, duration_s=args.duration)
-            session.kernel.stop()
+        finally:  # at the end, on an error and on Ctrl+C: on_stop runs, what it sent is
+            session.kernel.stop()  # answered, then the session logs out
             await broker.settle()
-        finally:
             await broker.disconnect()
 
     try:

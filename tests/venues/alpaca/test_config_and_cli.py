@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -128,6 +130,24 @@ def test_cli_live_against_a_sandbox_process(tmp_path: Path) -> None:
         assert "live trading sma_cross on SPY.ALPACA" in done.stdout
         assert "journal: run 1" in done.stdout
         assert re.search(r"equity .* fills", done.stdout)
+        # Ctrl+C: the strategy stops (on_stop), the journal run is closed, the exit is clean
+        live = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "live", "sma_cross", "--broker", str(file),
+             "--duration", "120", "--journal", str(journal)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        assert live.stdout is not None
+        seen = ""
+        while "journal: run 2" not in seen and live.poll() is None:
+            seen += live.stdout.readline()
+        live.send_signal(signal.SIGINT)
+        out, err = live.communicate(timeout=30)
+        assert live.returncode == 0, err
+        assert "stopped" in out
+        db = sqlite3.connect(journal)
+        ended = db.execute("SELECT ts_ended FROM runs WHERE id = 2").fetchone()[0]
+        db.close()
+        assert ended is not None
     finally:
         server.terminate()
         server.wait(timeout=10)
