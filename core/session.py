@@ -338,11 +338,22 @@ class TradingSession:
         The broker is connected (its login errors pass through), then reconciled: its open
         orders whose client order id is ours (``tb-...``) and whose strategy is loaded come
         back into the kernel as working orders; any other open order is left alone and named
-        in the log. Does nothing when already live on ``broker``."""
+        in the log. One of ours that is partially filled refuses the switch (its fills are
+        not the strategy's position either). Does nothing when already live on ``broker``;
+        refused when live on another broker."""
         if not isinstance(broker, Venue):
             raise TypeError(f"{type(broker).__name__} is not a Venue")
         kernel = self.kernel
         if self.mode == LIVE:
+            try:
+                current: Venue | None = kernel.venue(broker.name)
+            except KeyError:
+                current = None
+            if current is not broker:
+                raise LiveSwitchError(
+                    f"cannot switch to live at {broker.name}: this session is already live at "
+                    "another broker; start a new session for it"
+                )
             return
         ids = list(instrument_ids) if instrument_ids is not None else self._strategy_instruments()
         held = [
@@ -361,6 +372,14 @@ class TradingSession:
         try:
             snapshot = await broker.snapshot()
             symbols = {kernel.instrument(iid).symbol: iid for iid in ids}
+            loaded = {r.strategy_id for r in kernel.records}
+            for view in snapshot.open_orders:
+                if view.filled_qty.raw > 0 and _owner(view, loaded, symbols) is not None:
+                    raise LiveSwitchError(
+                        f"cannot switch to live: {broker.name} open order {view.client_order_id} "
+                        f"({view.symbol}) is partially filled ({view.filled_qty} of {view.qty}); "
+                        "cancel it at the broker first (its fills cannot be taken over)"
+                    )
             for symbol, raw in sorted(snapshot.positions.items()):
                 if symbol in symbols and raw != 0:
                     raise LiveSwitchError(
@@ -431,9 +450,8 @@ class TradingSession:
         loaded = {r.strategy_id for r in kernel.records}
         for view in snapshot.open_orders:
             coid = view.client_order_id
-            sid, dash, number = coid.rpartition("-")
-            iid = symbols.get(view.symbol)
-            if not coid or not dash or not number.isdigit() or sid not in loaded or iid is None:
+            owner = _owner(view, loaded, symbols)
+            if owner is None:
                 kernel.log(
                     "session",
                     "WARNING",
@@ -449,6 +467,7 @@ class TradingSession:
                     "this session already used: left alone",
                 )
                 continue
+            sid, iid = owner
             order = Order(
                 SubmitOrder(
                     strategy_id=sid,
@@ -480,6 +499,18 @@ class TradingSession:
             )
             kernel.restore_order(order)
             kernel.log("session", "INFO", f"restored working order {coid} from {broker.name}")
+
+
+def _owner(
+    view: BrokerOrderView, loaded: set[str], symbols: dict[str, str]
+) -> tuple[str, str] | None:
+    """(strategy id, instrument id) of a broker order of ours whose strategy is loaded and
+    whose symbol trades in this session; None for any other order."""
+    sid, dash, number = view.client_order_id.rpartition("-")
+    iid = symbols.get(view.symbol)
+    if not dash or not number.isdigit() or sid not in loaded or iid is None:
+        return None
+    return sid, iid
 
 
 def _signed_qty(raw: int) -> str:

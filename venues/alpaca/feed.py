@@ -35,7 +35,6 @@ class AlpacaDataFeed:
         trades: bool = False,
         bars: bool = True,
         backoff_s: Sequence[float] = BACKOFF_S,
-        poll_s: float = 0.05,
     ) -> None:
         self.config = config
         self._by_symbol = {inst.symbol: inst for inst in instruments}
@@ -47,7 +46,6 @@ class AlpacaDataFeed:
         if not self._subscribe:
             raise ValueError("subscribe to at least one of quotes, trades, bars")
         self._backoff = tuple(backoff_s)
-        self._poll_s = poll_s
         self.received = 0
 
     async def run(self, kernel: Kernel, clock: Clock, stop: asyncio.Event) -> None:
@@ -75,8 +73,7 @@ class AlpacaDataFeed:
         )
         await stream.start()
         try:
-            while not stop.is_set():
-                await asyncio.sleep(self._poll_s)
+            await stop.wait()
         finally:
             await stream.stop()
 

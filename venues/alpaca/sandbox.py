@@ -10,7 +10,9 @@ against its quotes: market at the touch, limit when the touch reaches the limit 
 stop and stop-limit after the touch crosses the stop. ``max_fill_qty`` caps each fill (partial
 fills, one per tick). It refuses what Alpaca refuses: unknown symbols, missing prices,
 duplicate client order ids (422), buys beyond the buying power (403). Test hooks drop or refuse
-the trade stream, send raw messages and repeat fills.
+the trade stream, send raw messages and repeat fills, lose the answer to an order request,
+and play the races of a replace (the old order fills first, or the new one fills before the
+``replaced`` event is sent).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -34,6 +37,8 @@ from venues.alpaca.wire import OPEN_STATUSES, WireError, decimal_of, ts_text
 
 DEFAULT_SYMBOLS = ("SPY", "AAPL", "MSFT")
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+OLD_FILLS_FIRST = "old_fills_first"  # the replaced order fills, its replacement is rejected
+NEW_FILLS_FIRST = "new_fills_first"  # the replacement's fills go out before "replaced"
 KEY_ID = "sandbox-key"
 SECRET = "sandbox-secret"
 
@@ -106,6 +111,9 @@ class AlpacaSandbox:
         self.paused = False
         self.last_fill: str | None = None
         self.trade_connections = 0
+        self.read_delay_s = 0.0  # a slow broker: each GET of one order waits this long
+        self.next_replace = ""  # OLD_FILLS_FIRST / NEW_FILLS_FIRST: how the next replace goes
+        self._lose: list[float | None] = []
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
@@ -188,6 +196,11 @@ class AlpacaSandbox:
     def resend_last_fill(self) -> None:
         if self.last_fill is not None:
             self._outbox.put_nowait((None, self.last_fill))
+
+    def lose_next_answer(self, delay_s: float | None = 0.0) -> None:
+        """The next submit, cancel or replace gets no answer (the connection drops); the broker
+        carries it out ``delay_s`` later, or never (None)."""
+        self._lose.append(delay_s)
 
     def set_mid(self, symbol: str, price: str) -> None:
         """Move a symbol's market to this mid now and match its orders (tests)."""
@@ -414,8 +427,22 @@ class AlpacaSandbox:
         return web.json_response(out)
 
     async def _submit(self, request: web.Request) -> web.Response:
+        return self._answer(request, partial(self._place, await request.text()))
+
+    def _answer(self, request: web.Request, work: Callable[[], web.Response]) -> web.Response:
+        """``work``'s answer, or (``lose_next_answer``) none: the connection drops."""
+        if not self._lose:
+            return work()
+        delay = self._lose.pop(0)
+        if delay is not None:
+            asyncio.get_running_loop().call_later(delay, work)
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=503)  # never sent: the connection is gone
+
+    def _place(self, text: str) -> web.Response:
         try:
-            body = json.loads(await request.text(), parse_float=Decimal)
+            body = json.loads(text, parse_float=Decimal)
         except json.JSONDecodeError:
             return _error(400, 40010000, "request body format is invalid")
         if not isinstance(body, dict):
@@ -526,6 +553,7 @@ class AlpacaSandbox:
         return web.json_response(orders[: int(request.query.get("limit", "50"))])
 
     async def _get(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(self.read_delay_s)
         order = self.orders.get(request.match_info["order_id"])
         if order is None:
             return _error(404, 40410000, "order not found")
@@ -538,7 +566,9 @@ class AlpacaSandbox:
         return web.json_response(order)
 
     async def _cancel(self, request: web.Request) -> web.Response:
-        oid = request.match_info["order_id"]
+        return self._answer(request, partial(self._do_cancel, request.match_info["order_id"]))
+
+    def _do_cancel(self, oid: str) -> web.Response:
         order = self.orders.get(oid)
         if order is None:
             return _error(404, 40410000, "order not found")
@@ -548,14 +578,19 @@ class AlpacaSandbox:
         return web.Response(status=204)
 
     async def _replace(self, request: web.Request) -> web.Response:
-        oid = request.match_info["order_id"]
+        text = await request.text()
+        return self._answer(
+            request, partial(self._do_replace, request.match_info["order_id"], text)
+        )
+
+    def _do_replace(self, oid: str, text: str) -> web.Response:
         old = self.orders.get(oid)
         if old is None:
             return _error(404, 40410000, "order not found")
         if old["status"] not in OPEN_STATUSES:
             return _error(422, 42210000, "order is not replaceable")
         try:
-            body = json.loads(await request.text(), parse_float=Decimal)
+            body = json.loads(text, parse_float=Decimal)
             state = self._state[oid]
             kind = old["type"]
             qty = state["qty"] - state["filled"]
@@ -576,14 +611,26 @@ class AlpacaSandbox:
             return _error(422, 40010001, "client_order_id must be unique")
         tif = str(body.get("time_in_force") or old["time_in_force"])
         new = self._new_order(old["symbol"], old["side"], kind, tif, qty, limit, stop, coid, oid)
+        answer = web.json_response(new)
+        race, self.next_replace = self.next_replace, ""
+        if race == OLD_FILLS_FIRST:
+            market = self.markets[old["symbol"]]
+            touch = market.ask if old["side"] == "buy" else market.bid
+            self._fill(oid, state["qty"] - state["filled"], touch)
+            self._end(new["id"], "rejected")
+            return answer
         now = ts_text(time.time_ns())
         old["status"] = "replaced"
         old["replaced_by"] = new["id"]
         old["replaced_at"] = now
         old["updated_at"] = now
-        self._emit("replaced", old)
-        asyncio.get_running_loop().call_soon(self._match, old["symbol"])
-        return web.json_response(new)
+        if race == NEW_FILLS_FIRST:
+            self._match(old["symbol"])
+            self._emit("replaced", old)
+        else:
+            self._emit("replaced", old)
+            asyncio.get_running_loop().call_soon(self._match, old["symbol"])
+        return answer
 
     # streams -------------------------------------------------------------------------------
     async def _trade_stream(self, request: web.Request) -> web.StreamResponse:

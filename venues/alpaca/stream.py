@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -19,6 +20,7 @@ from venues.alpaca.wire import WireError, dumps, loads
 Log = Callable[[str, str], None]  # (level, message)
 BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 LOGIN_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 10.0  # the WebSocket handshake and the login together
 
 
 def frame_text(msg: aiohttp.WSMessage) -> str | bytes | None:
@@ -52,8 +54,9 @@ class ReconnectingStream:
     """Keeps one WebSocket open: ``_login`` after each connect, ``_handle`` per message.
 
     ``start`` returns once the first login succeeded and raises what made it fail (a refused
-    login, a refused connection); later drops are logged and retried with backoff forever,
-    until ``stop``."""
+    login, a refused connection, no login within ``connect_timeout_s``); later drops are
+    logged and retried with backoff forever, until ``stop``. A message whose handling raises
+    is logged and skipped: the stream keeps reading."""
 
     what = "stream"
 
@@ -65,12 +68,14 @@ class ReconnectingStream:
         on_connected: Callable[[bool], Awaitable[None]] | None = None,
         backoff_s: Sequence[float] = BACKOFF_S,
         heartbeat_s: float = 20.0,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
         self.url = url
         self._log = log
         self._on_connected = on_connected
         self._backoff = tuple(backoff_s)
         self._heartbeat = heartbeat_s
+        self._connect_timeout = connect_timeout_s
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -85,6 +90,7 @@ class ReconnectingStream:
         self._session = aiohttp.ClientSession()
         first: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(first))
+        self._task.add_done_callback(partial(self._ended, first=first))
         try:
             await first
         except BaseException:
@@ -104,6 +110,30 @@ class ReconnectingStream:
             self._session = None
         self.connected = False
 
+    def _ended(self, task: asyncio.Task[None], first: asyncio.Future[None]) -> None:
+        """The reading task ended: a bug must not end the stream unseen."""
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        if not first.done():
+            first.set_exception(BrokerError(f"{self.what} failed: {type(exc).__name__}: {exc}"))
+        elif not self._stopping:
+            self._log(
+                "ERROR",
+                f"alpaca {self.what} stopped by an error, no more updates: "
+                f"{type(exc).__name__}: {exc}",
+            )
+        self.connected = False
+
+    async def _open(self, session: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
+        ws = await session.ws_connect(self.url, heartbeat=self._heartbeat)
+        try:
+            await self._login(ws)
+        except BaseException:
+            await ws.close()
+            raise
+        return ws
+
     async def _run(self, first: asyncio.Future[None]) -> None:
         attempt = 0
         while not self._stopping:
@@ -111,9 +141,15 @@ class ReconnectingStream:
             if session is None:
                 return
             try:
-                async with session.ws_connect(self.url, heartbeat=self._heartbeat) as ws:
+                try:
+                    opened = await asyncio.wait_for(self._open(session), self._connect_timeout)
+                except TimeoutError:
+                    raise BrokerError(
+                        f"cannot reach the {self.what} at {self.url} within "
+                        f"{self._connect_timeout:g} s"
+                    ) from None
+                async with opened as ws:
                     self._ws = ws
-                    await self._login(ws)
                     attempt = 0
                     self.connected = True
                     self.connections += 1
@@ -122,7 +158,7 @@ class ReconnectingStream:
                     elif self._on_connected is not None:
                         self._log("INFO", f"alpaca {self.what} reconnected")
                     if self._on_connected is not None:
-                        await self._on_connected(self.connections > 1)
+                        await self._connected(self._on_connected, self.connections > 1)
                     async for msg in ws:
                         data = frame_text(msg)
                         if data is not None:
@@ -152,13 +188,34 @@ class ReconnectingStream:
             )
             await asyncio.sleep(delay)
 
+    async def _connected(self, callback: Callable[[bool], Awaitable[None]], again: bool) -> None:
+        try:
+            await callback(again)
+        except Exception as exc:  # the stream goes on: updates matter more than the catch-up
+            self._log(
+                "ERROR",
+                f"alpaca {self.what}: the catch-up after connecting failed: "
+                f"{type(exc).__name__}: {exc}",
+            )
+
     def _receive(self, data: str | bytes) -> None:
         try:
             message = loads(data)
         except WireError as exc:
             self._log("ERROR", f"alpaca {self.what}: malformed message ignored: {exc}")
             return
-        self._handle(message)
+        try:
+            self._handle(message)
+        except Exception as exc:  # one bad message must not end the stream
+            self._log(
+                "ERROR",
+                f"alpaca {self.what}: handling a {self._kind(message)} message failed, "
+                f"skipped: {type(exc).__name__}: {exc}",
+            )
+
+    def _kind(self, message: Any) -> str:
+        """What a message is, for the log."""
+        return type(message).__name__
 
     async def _login(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         raise NotImplementedError
@@ -182,8 +239,15 @@ class TradeStream(ReconnectingStream):
         log: Log,
         on_connected: Callable[[bool], Awaitable[None]] | None = None,
         backoff_s: Sequence[float] = BACKOFF_S,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
-        super().__init__(url, log=log, on_connected=on_connected, backoff_s=backoff_s)
+        super().__init__(
+            url,
+            log=log,
+            on_connected=on_connected,
+            backoff_s=backoff_s,
+            connect_timeout_s=connect_timeout_s,
+        )
         self._key_id = key_id
         self._secret = secret
         self._on_update = on_update
@@ -213,6 +277,11 @@ class TradeStream(ReconnectingStream):
             return
         if message.get("stream") == "trade_updates":
             self._on_update(message.get("data"))
+
+    def _kind(self, message: Any) -> str:
+        data = message.get("data") if isinstance(message, dict) else None
+        event = data.get("event") if isinstance(data, dict) else None
+        return f"trade update {event!r}" if event else "trade stream"
 
 
 class DataStream(ReconnectingStream):
@@ -268,3 +337,8 @@ class DataStream(ReconnectingStream):
                 )
             elif item.get("T") in ("q", "t", "b"):
                 self._on_data(item)
+
+    def _kind(self, message: Any) -> str:
+        items = message if isinstance(message, list) else [message]
+        kinds = sorted({str(i.get("T")) for i in items if isinstance(i, dict)})
+        return f"market data {'/'.join(kinds)}"

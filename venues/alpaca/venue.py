@@ -12,7 +12,7 @@ broker                                 event
 ``fill`` / ``partial_fill``             ``OrderFilled`` (trade id: ``execution_id``)
 ``canceled`` / ``expired``              ``OrderCanceled`` / ``OrderExpired``
 ``rejected``, a 4xx answer to submit    ``OrderRejected`` (with the broker's message)
-replace accepted (PATCH / ``replaced``) ``OrderUpdated``
+``replaced`` (or the new order fills)   ``OrderUpdated``
 refused cancel / replace                ``OrderCancelRejected`` / ``OrderModifyRejected``
 =====================================  ============================================
 
@@ -26,8 +26,13 @@ whose trade id is ``<Alpaca order id>:<cumulative filled qty>`` (deterministic, 
 it twice books nothing twice) at the price that makes the order's average come out as the
 broker's. Alpaca does not say who provided liquidity: market and stop fills count as taker,
 limit fills as maker, for the fee model (default: none; Alpaca charges no equity commission).
-A REST call that fails leaves the order as it was and says so in the log; a submit whose
-answer was lost is looked up by its client order id until the broker says yes or no.
+A REST call that fails leaves the order as it was and says so in the log; a submit or a
+replace whose answer was lost is looked up by its client order id (a 404 is asked again for
+``lookup_s``: the order may not be visible yet) before it counts as not received.
+
+A replace is done when the broker says the old order was ``replaced`` (or the new one
+fills), not when the PATCH is answered: if the old order fills first, the broker rejects
+the replacement, the modify is refused and the old order goes on.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ from core.values import Price, Qty, div_round_half_even
 from core.venue import Venue
 from venues.alpaca.config import BrokerConfig
 from venues.alpaca.rest import AlpacaRest, BrokerError
-from venues.alpaca.stream import BACKOFF_S, TradeStream
+from venues.alpaca.stream import BACKOFF_S, CONNECT_TIMEOUT_S, TradeStream
 from venues.alpaca.wire import (
     BrokerOrder,
     TradeUpdate,
@@ -73,6 +78,10 @@ from venues.simulated.fees import FeeModel, NoFee
 
 LOG = logging.getLogger("tradebench.alpaca")
 SOURCE = "broker"  # the log source the user sees in the blotter
+FILLS = ("fill", "partial_fill")
+ACCEPTANCES = ("new", "accepted", "pending_new")
+# how a broker order relates to one of our orders
+CURRENT, OLD, REPLACEMENT, STALE = range(4)
 
 
 class _Tracked:
@@ -97,7 +106,9 @@ class _Tracked:
         self.executions: set[str] = set()
         self.old_ids: set[str] = set()
         self.replacements = 0
-        self.pending: ModifyOrder | None = None
+        self.pending: ModifyOrder | None = None  # a replace asked for and not decided yet
+        self.pending_coid = ""  # the broker client order id of that replacement
+        self.pending_id = ""  # its broker order id, once known
         self.lock = asyncio.Lock()
 
 
@@ -114,6 +125,8 @@ class AlpacaBroker(Venue):
         order_tag: str | None = None,
         backoff_s: Sequence[float] = BACKOFF_S,
         retry_s: float = 0.5,
+        lookup_s: float = 5.0,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
         super().__init__(name)
         self.config = config
@@ -128,8 +141,10 @@ class AlpacaBroker(Venue):
             log=self._log,
             on_connected=self._on_stream_connected,
             backoff_s=backoff_s,
+            connect_timeout_s=connect_timeout_s,
         )
         self._retry_s = retry_s
+        self._lookup_s = lookup_s
         self._kernel: Kernel | None = None
         self._instruments: dict[str, Instrument] = {}
         self._orders: dict[str, _Tracked] = {}
@@ -151,16 +166,11 @@ class AlpacaBroker(Venue):
     def connected(self) -> bool:
         return self._stream.connected
 
-    @property
-    def stream_connections(self) -> int:
-        """How many times the trade stream logged in (1 + reconnects)."""
-        return self._stream.connections
-
     async def connect(self) -> None:
         """Log in: the account over REST (401/403: ``BrokerAuthError``), then the trade
         stream. Raises ``BrokerError`` with a one-line reason when the broker is unreachable."""
-        self.account = await self.rest.account()
         try:
+            self.account = await self.rest.account()
             await self._stream.start()
         except BaseException:
             await self.rest.close()
@@ -177,7 +187,8 @@ class AlpacaBroker(Venue):
 
     async def snapshot(self) -> BrokerSnapshot:
         """The broker's positions (by symbol, signed raw quantity) and open orders; ours among
-        them can be restored into the kernel (``Venue.restore``)."""
+        them can be restored into the kernel (``Venue.restore``), found by their broker order
+        id: orders of two old sessions may carry the same id of ours."""
         positions: dict[str, int] = {}
         for item in await self.rest.positions():
             try:
@@ -185,7 +196,7 @@ class AlpacaBroker(Venue):
             except (KeyError, WireError) as exc:
                 raise BrokerError(f"malformed position from the broker: {exc}") from None
         orders = await self.rest.open_orders()
-        self._restorable = {o.client_order_id: o for o in orders if o.client_order_id}
+        self._restorable = {o.venue_order_id: o for o in orders if o.client_order_id}
         return BrokerSnapshot(positions=positions, open_orders=orders)
 
     async def settle(self, timeout_s: float = 5.0) -> None:
@@ -233,9 +244,11 @@ class AlpacaBroker(Venue):
 
     def restore(self, order: Order, position_raw: int) -> None:
         """Take over one of our orders found open at the broker (``snapshot``)."""
-        found = self._restorable.get(order.client_order_id)
-        if found is None:
-            raise KeyError(f"order {order.client_order_id} is not open at the broker")
+        found = self._restorable.pop(order.venue_order_id, None)
+        if found is None or found.client_order_id != order.client_order_id:
+            raise KeyError(
+                f"order {order.client_order_id} ({order.venue_order_id}) is not open at the broker"
+            )
         tracked = _Tracked(
             order.client_order_id,
             order.strategy_id,
@@ -262,39 +275,50 @@ class AlpacaBroker(Venue):
                 if exc.reached and exc.status < 500:
                     self._close(tracked, OrderRejected, str(exc))
                     return
-                self._log(
-                    "ERROR",
-                    f"alpaca: submit of {tracked.client_order_id} got no answer ({exc}); "
-                    "asking the broker whether it has the order",
-                )
-                await self._confirm_submitted(tracked, str(exc))
-                return
-            self._apply_state(tracked, answer)
-
-    async def _confirm_submitted(self, tracked: _Tracked, why: str) -> None:
-        """A submit whose answer was lost: look the order up by its client order id until
-        the broker says it has it (then it goes on) or has not (then it is rejected)."""
-        for attempt in range(1, 11):
-            try:
-                found = await self.rest.order_by_client_id(tracked.broker_coid)
-            except BrokerError as exc:
-                self._log(
-                    "WARNING",
-                    f"alpaca: cannot look up {tracked.client_order_id} yet ({exc}); "
-                    f"retry {attempt}",
-                )
-                await asyncio.sleep(self._retry_s * attempt)
-                continue
-            if found is None:
-                self._close(tracked, OrderRejected, f"not received by the broker: {why}")
+                lost = exc
             else:
-                self._apply_state(tracked, found)
-            return
+                self._apply_state(tracked, answer)
+                return
+        # looked up without the lock: its retries must not hold up the order's other commands
         self._log(
             "ERROR",
-            f"alpaca: the state of {tracked.client_order_id} is unknown: it stays submitted "
-            "and is checked again after the next reconnect; check the broker's order list",
+            f"alpaca: submit of {tracked.client_order_id} got no answer ({lost}); "
+            "asking the broker whether it has the order",
         )
+        try:
+            found = await self._look_up(tracked.broker_coid, tracked.client_order_id)
+        except BrokerError as exc:
+            self._log(
+                "ERROR",
+                f"alpaca: the state of {tracked.client_order_id} is unknown ({exc}): it stays "
+                "submitted and is checked again after the next reconnect; check the broker's "
+                "order list",
+            )
+            return
+        if found is None:
+            self._close(tracked, OrderRejected, f"not received by the broker: {lost}")
+        else:
+            self._apply_state(tracked, found)
+
+    async def _look_up(self, broker_coid: str, what: str) -> BrokerOrder | None:
+        """The broker's order with this client order id, asked again for ``lookup_s`` while
+        the broker says it has none (an order whose answer was lost may not be visible yet)
+        or cannot be reached. None: still unknown at the end; BrokerError: never reached."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._lookup_s
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                found = await self.rest.order_by_client_id(broker_coid)
+            except BrokerError as exc:
+                if loop.time() >= deadline:
+                    raise
+                self._log("WARNING", f"alpaca: cannot look up {what} yet ({exc}); retry {attempt}")
+            else:
+                if found is not None or loop.time() >= deadline:
+                    return found
+            await asyncio.sleep(self._retry_s)
 
     async def _cancel(self, tracked: _Tracked) -> None:
         async with tracked.lock:
@@ -306,16 +330,22 @@ class AlpacaBroker(Venue):
             try:
                 await self.rest.cancel_order(tracked.venue_order_id)
             except BrokerError as exc:
-                if not exc.reached:
+                if exc.reached:
+                    reason = f"the broker refused: {exc}"
+                else:
+                    reason = f"the broker could not be reached: {exc}"
                     self._log("ERROR", f"alpaca: cancel of {tracked.client_order_id} failed: {exc}")
                 if not tracked.closed:
-                    self._reply(tracked, OrderCancelRejected, f"the broker refused: {exc}")
+                    self._reply(tracked, OrderCancelRejected, reason)
             # accepted: the stream's "canceled" event (or the next reconcile) closes it
 
     async def _modify(self, tracked: _Tracked, cmd: ModifyOrder) -> None:
         async with tracked.lock:
             if tracked.closed or not tracked.venue_order_id:
                 self._reply(tracked, OrderModifyRejected, "order is not working at the broker")
+                return
+            if tracked.pending is not None:
+                self._reply(tracked, OrderModifyRejected, "a replace is still on its way")
                 return
             total = cmd.qty.raw if cmd.qty is not None else tracked.qty_raw
             if total <= tracked.booked_raw:
@@ -339,15 +369,59 @@ class AlpacaBroker(Venue):
             if cmd.trigger_price is not None:
                 body["stop_price"] = str(cmd.trigger_price)
             tracked.pending = cmd
+            tracked.pending_coid = new_coid
+            tracked.pending_id = ""
             self._by_broker_coid[new_coid] = tracked
             try:
                 answer = await self.rest.replace_order(tracked.venue_order_id, body)
             except BrokerError as exc:
-                if tracked.pending is cmd:
-                    tracked.pending = None
-                    self._reply(tracked, OrderModifyRejected, f"the broker refused: {exc}")
+                if exc.reached:
+                    self._modify_refused(tracked, cmd, f"the broker refused: {exc}")
+                    return
+                lost = exc
+            else:
+                self._replacement_seen(tracked, cmd, answer)
                 return
-            self._replaced(tracked, answer.venue_order_id)
+        self._log(
+            "ERROR",
+            f"alpaca: replace of {tracked.client_order_id} got no answer ({lost}); "
+            "asking the broker whether it has the replacement",
+        )
+        try:
+            found = await self._look_up(new_coid, f"the replacement of {tracked.client_order_id}")
+        except BrokerError as exc:
+            self._log(
+                "ERROR",
+                f"alpaca: whether {tracked.client_order_id} was replaced is unknown ({exc}); "
+                "it is checked again after the next reconnect",
+            )
+            return
+        if found is None:
+            self._modify_refused(tracked, cmd, f"not received by the broker: {lost}")
+        else:
+            self._replacement_seen(tracked, cmd, found)
+
+    def _replacement_seen(self, tracked: _Tracked, cmd: ModifyOrder, new: BrokerOrder) -> None:
+        """The broker has the replacement order ``new`` (PATCH answer or look-up). Unless it
+        already works (fills, ends), the replace waits for the old order's ``replaced``."""
+        if tracked.pending is not cmd:
+            return  # the stream decided first
+        if new.status == "rejected":
+            self._modify_refused(tracked, cmd, "the broker rejected the replacement")
+            return
+        tracked.pending_id = new.venue_order_id
+        self._by_venue_id[new.venue_order_id] = tracked
+        if new.status in ACCEPTANCES or new.status in ("pending_replace", "accepted_for_bidding"):
+            return
+        self._replaced(tracked, new.venue_order_id)
+        self._apply_state(tracked, new)
+
+    def _modify_refused(self, tracked: _Tracked, cmd: ModifyOrder, reason: str) -> None:
+        if tracked.pending is not cmd:
+            return
+        tracked.pending = None
+        tracked.pending_coid = tracked.pending_id = ""
+        self._reply(tracked, OrderModifyRejected, reason)
 
     # broker -> events ----------------------------------------------------------------------
     def _on_trade_update(self, data: object) -> None:
@@ -364,15 +438,36 @@ class AlpacaBroker(Venue):
             LOG.info("trade update for an order of another session: %s", order.venue_order_id)
             return
         event = update.event
-        old = order.venue_order_id in tracked.old_ids
-        if event in ("fill", "partial_fill"):
-            self._on_fill(tracked, update, old)
-        elif tracked.closed:
+        role = self._role(tracked, order)
+        if role == STALE:
+            if event in FILLS:
+                self._log(
+                    "ERROR",
+                    f"alpaca: a fill on broker order {order.venue_order_id} "
+                    f"({order.broker_client_order_id}), which is not the working order of "
+                    f"{tracked.client_order_id}, is not booked; check the broker's positions",
+                )
+            else:
+                LOG.info("%s for a refused replacement %s", event, order.venue_order_id)
             return
-        elif old:
-            if event == "replaced" and tracked.pending is not None and order.replaced_by:
-                self._replaced(tracked, order.replaced_by)
-        elif event in ("new", "accepted", "pending_new"):
+        pending = tracked.pending
+        if role == REPLACEMENT and pending is not None:
+            if event == "rejected":
+                self._modify_refused(
+                    tracked, pending, "the broker rejected the replacement (the order filled "
+                    "or changed first)",
+                )  # fmt: skip
+                return
+            if event in ACCEPTANCES:
+                tracked.pending_id = order.venue_order_id
+                self._by_venue_id[order.venue_order_id] = tracked
+                return
+            self._replaced(tracked, order.venue_order_id)  # it works: the replace went through
+        if event in FILLS:
+            self._on_fill(tracked, update, role == OLD)
+        elif tracked.closed or role == OLD:
+            return
+        elif event in ACCEPTANCES:
             self._accept(tracked, order.venue_order_id)
         elif event == "canceled":
             self._close(tracked, OrderCanceled, "canceled at the broker")
@@ -381,13 +476,26 @@ class AlpacaBroker(Venue):
         elif event == "rejected":
             self._close(tracked, OrderRejected, "rejected by the broker")
         elif event == "replaced":
-            if tracked.pending is not None and order.replaced_by:
+            if pending is not None and order.replaced_by:
                 self._replaced(tracked, order.replaced_by)
         elif event == "order_cancel_rejected":
             self._reply(tracked, OrderCancelRejected, "the broker refused the cancel")
-        elif event == "order_replace_rejected" and tracked.pending is not None:
-            tracked.pending = None
-            self._reply(tracked, OrderModifyRejected, "the broker refused the replace")
+        elif event == "order_replace_rejected" and pending is not None:
+            self._modify_refused(tracked, pending, "the broker refused the replace")
+
+    @staticmethod
+    def _role(tracked: _Tracked, order: BrokerOrder) -> int:
+        venue_id = order.venue_order_id
+        if venue_id in tracked.old_ids:
+            return OLD
+        if tracked.pending is not None and (
+            order.broker_client_order_id == tracked.pending_coid
+            or (tracked.pending_id != "" and venue_id == tracked.pending_id)
+        ):
+            return REPLACEMENT
+        if not tracked.venue_order_id or venue_id == tracked.venue_order_id:
+            return CURRENT
+        return STALE
 
     def _on_fill(self, tracked: _Tracked, update: TradeUpdate, old: bool) -> None:
         execution = update.execution_id
@@ -399,18 +507,16 @@ class AlpacaBroker(Venue):
             return
         if execution:
             tracked.executions.add(execution)
-        if tracked.closed:
-            return
         order = update.order
         if old:  # a late fill of a broker order this one replaced: it belongs to the base
-            if update.qty is None or update.price is None:
+            if update.qty is None or update.price is None or tracked.closed:
+                self._unbooked(tracked, update, "a late fill of the order it replaced")
                 return
             qty, px = update.qty.raw, update.price.raw
             tracked.base_raw += qty
             tracked.base_notional += qty * px
             self._book(tracked, qty, px, execution or f"{order.venue_order_id}:{order.filled_qty}")
             return
-        self._accept(tracked, order.venue_order_id)
         cumulative = tracked.base_raw + order.filled_qty.raw
         missing = cumulative - tracked.booked_raw
         if missing <= 0:
@@ -418,12 +524,24 @@ class AlpacaBroker(Venue):
                 "fill %s of %s was booked from the order state", execution, order.venue_order_id
             )
             return
+        if tracked.closed:
+            self._unbooked(tracked, update, "the order was already closed")
+            return
+        self._accept(tracked, order.venue_order_id)
         qty = update.qty.raw if update.qty is not None else missing
         qty = min(qty, missing)
         if missing > qty:  # earlier fills never came: book them first, from the average
             self._book_missed(tracked, order, cumulative - qty, qty, update.price)
         px = update.price.raw if update.price is not None else self._gap_px(tracked, order, qty)
         self._book(tracked, qty, px, execution or f"{order.venue_order_id}:{order.filled_qty}")
+
+    def _unbooked(self, tracked: _Tracked, update: TradeUpdate, why: str) -> None:
+        self._log(
+            "ERROR",
+            f"alpaca: a fill of {tracked.client_order_id} at the broker is NOT booked ({why}): "
+            f"broker order {update.order.venue_order_id}, execution {update.execution_id or '?'}, "
+            f"qty {update.qty or '?'} at {update.price or '?'}; check the broker's positions",
+        )
 
     def _apply_state(self, tracked: _Tracked, order: BrokerOrder) -> None:
         """Bring the order in line with the broker's view of it (REST): accepted, fills the
@@ -515,6 +633,7 @@ class AlpacaBroker(Venue):
         if cmd is None:
             return
         tracked.pending = None
+        tracked.pending_coid = tracked.pending_id = ""
         tracked.old_ids.add(tracked.venue_order_id)
         tracked.venue_order_id = new_id
         self._by_venue_id[new_id] = tracked
@@ -564,25 +683,26 @@ class AlpacaBroker(Venue):
 
     # reconnects ----------------------------------------------------------------------------
     async def _on_stream_connected(self, reconnect: bool) -> None:
-        if reconnect:
-            await self.reconcile_working()
+        if reconnect:  # its own task: trade updates keep flowing while it asks
+            self._spawn(self.reconcile_working())
 
     async def reconcile_working(self) -> None:
-        """Read every working order back over REST and book what the stream missed."""
+        """Read every working order back over REST and book what the stream missed. No lock
+        is taken: what it applies is guarded (fills by cumulative quantity, closes once), and
+        an order replaced while it asked is read again."""
         before = self.missed_fills
         working = [t for t in self._orders.values() if not t.closed]
         failed = 0
         for tracked in working:
-            async with tracked.lock:
-                try:
-                    await self._reconcile_one(tracked)
-                except (BrokerError, WireError) as exc:
-                    failed += 1
-                    self._log(
-                        "ERROR",
-                        f"alpaca: cannot reconcile {tracked.client_order_id} ({exc}); "
-                        "it is checked again after the next reconnect",
-                    )
+            try:
+                await self._reconcile_one(tracked)
+            except (BrokerError, WireError) as exc:
+                failed += 1
+                self._log(
+                    "ERROR",
+                    f"alpaca: cannot reconcile {tracked.client_order_id} ({exc}); "
+                    "it is checked again after the next reconnect",
+                )
         booked = self.missed_fills - before
         self._log(
             "WARNING" if booked or failed else "INFO",
@@ -591,24 +711,33 @@ class AlpacaBroker(Venue):
         )
 
     async def _reconcile_one(self, tracked: _Tracked) -> None:
-        if tracked.closed:
-            return
-        if not tracked.venue_order_id:
-            found = await self.rest.order_by_client_id(tracked.broker_coid)
-            if found is None:
-                self._close(tracked, OrderRejected, "not received by the broker")
+        for _ in range(100):  # bounded: a chain of replacements, or one changing as we ask
+            if tracked.closed:
                 return
-            order = found
-        else:
-            order = await self.rest.order(tracked.venue_order_id)
-        while order.status == "replaced" and order.replaced_by:
-            self._apply_state(tracked, order)  # fills of the old order first
-            if tracked.pending is not None:
+            asked = tracked.venue_order_id
+            if not asked:
+                found = await self._look_up(tracked.broker_coid, tracked.client_order_id)
+                if found is None:
+                    self._close(tracked, OrderRejected, "not received by the broker")
+                    return
+                order = found
+            else:
+                order = await self.rest.order(asked)
+            if asked != tracked.venue_order_id:
+                continue  # replaced (or accepted) while we asked: read the current one
+            if order.status == "replaced" and order.replaced_by:
+                self._apply_state(tracked, order)  # fills of the old order first
+                if tracked.pending is None:
+                    return  # replaced by someone else: not ours to follow
                 self._replaced(tracked, order.replaced_by)
-            elif tracked.venue_order_id != order.replaced_by:
-                return  # replaced by someone else: not ours to follow
-            order = await self.rest.order(order.replaced_by)
-        self._apply_state(tracked, order)
+                continue
+            self._apply_state(tracked, order)
+            pending = tracked.pending
+            if pending is not None and not tracked.closed:
+                new = await self.rest.order_by_client_id(tracked.pending_coid)
+                if new is not None and new.status == "rejected":
+                    self._modify_refused(tracked, pending, "the broker rejected the replacement")
+            return
 
     # plumbing ------------------------------------------------------------------------------
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:

@@ -111,33 +111,6 @@ def signed_qty_raw(value: object, what: str) -> int:
     return -raw if number < 0 else raw
 
 
-def ts_ns_of(text: object) -> int:
-    """RFC 3339 time (``2024-01-02T14:30:00.123456789Z``) as ns since the epoch, exactly."""
-    if not isinstance(text, str) or not text:
-        raise WireError(f"timestamp {text!r} is not RFC 3339 text")
-    body = text.strip()
-    offset = ""
-    if body.endswith(("Z", "z")):
-        body = body[:-1]
-    else:
-        for sign in ("+", "-"):
-            at = body.rfind(sign)
-            if at > 10:
-                body, offset = body[:at], body[at:]
-                break
-    whole, _, fraction = body.partition(".")
-    if fraction and (not fraction.isdigit() or len(fraction) > 9):
-        raise WireError(f"timestamp {text!r} has a bad fraction of a second")
-    try:
-        moment = datetime.fromisoformat(whole + (offset or "+00:00"))
-    except ValueError:
-        raise WireError(f"timestamp {text!r} is not RFC 3339") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    seconds = int(moment.timestamp())
-    return seconds * 1_000_000_000 + int(fraction.ljust(9, "0") or 0)
-
-
 def ts_text(ts_ns: int) -> str:
     """ns since the epoch as RFC 3339 UTC with nine decimals."""
     seconds, nanos = divmod(ts_ns, 1_000_000_000)
@@ -195,7 +168,6 @@ class BrokerOrder:
     trigger_price: Price | None
     status: str
     replaced_by: str
-    replaces: str
 
     @property
     def is_open(self) -> bool:
@@ -234,7 +206,6 @@ def parse_order(obj: object) -> BrokerOrder:
             trigger_price=None if stop is None else price_of(stop, "stop_price"),
             status=str(obj["status"]),
             replaced_by=str(obj.get("replaced_by") or ""),
-            replaces=str(obj.get("replaces") or ""),
         )
     except KeyError as missing:
         raise WireError(f"order object without {missing.args[0]!r}") from None

@@ -61,7 +61,11 @@ class Live:
         )
         self.session.kernel.add_listener(self.events.append)
         self.broker = AlpacaBroker(
-            self.sandbox.broker_config(secret=secret), order_tag="t1", backoff_s=(0.05,)
+            self.sandbox.broker_config(secret=secret),
+            order_tag="t1",
+            backoff_s=(0.05,),
+            retry_s=0.05,
+            lookup_s=0.5,
         )
         if journal:
             self.journal = SqliteJournal(self.tmp / "journal.sqlite")

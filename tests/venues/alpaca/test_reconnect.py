@@ -74,3 +74,25 @@ def test_a_repeated_fill_message_is_ignored(live: Any, wait: Any, in_thread: Any
             await h.stop()
 
     in_thread(asyncio.run, scenario())
+
+
+def test_trade_updates_flow_while_the_reconcile_waits_for_the_broker(
+    live: Any, wait: Any, in_thread: Any
+) -> None:
+    async def scenario() -> None:
+        h = live()
+        await h.start()
+        try:
+            working = h.submit(BUY, "1", kind=OrderType.LIMIT, price="90")
+            await wait(lambda: working.status == OrderStatus.ACCEPTED)
+            h.sandbox.read_delay_s = 1.5  # the reconcile's reads are slow
+            await h.sandbox.drop_trade_streams()
+            await wait(lambda: any("trade stream reconnected" in i for i in h.logs("INFO")))
+            order = h.submit(BUY, "2")  # its fill comes by the stream only
+            await wait(lambda: order.status == OrderStatus.FILLED)
+            assert not any("reconciled" in line for line in h.logs())  # still reading
+            await wait(lambda: any("reconciled 1 working orders" in i for i in h.logs("INFO")))
+        finally:
+            await h.stop()
+
+    in_thread(asyncio.run, scenario())
