@@ -42,6 +42,7 @@ def _answer(monkeypatch: pytest.MonkeyPatch, button: QMessageBox.StandardButton)
 def test_live_is_off_with_the_reason_until_a_broker_is_configured(
     window: Any, trader_file: Path, wait_run: Callable[..., None]
 ) -> None:
+    assert not window.runs.live_button.isEnabled()  # no strategy yet
     run = _start_trader(window, trader_file, "9")
     wait_run(run, DONE)
     assert not window.runs.live_button.isEnabled()

@@ -166,7 +166,7 @@ class RunsPanel(QWidget):
     def _update_controls(self) -> None:
         run = self.current
         has = run is not None
-        for button in (self.backtest_button, self.paper_button, self.stop_button):
+        for button in (self.backtest_button, self.paper_button, self.live_button, self.stop_button):
             button.setEnabled(has)
         if run is None:
             self.mode_reason.setText("Start a strategy in the strategy manager.")
