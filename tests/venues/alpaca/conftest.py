@@ -1,14 +1,15 @@
 """A live session against the local Alpaca sandbox: real HTTP and WebSocket on 127.0.0.1.
 
-Tests get the harness through the ``live`` fixture (pytest's importlib mode: a test module
-cannot import a sibling helper module). Each test runs its own event loop (``asyncio.run``).
+Tests get the harness through the ``run_live`` fixture, or ``live`` when they drive the start
+and stop themselves (pytest's importlib mode: a test module cannot import a sibling helper
+module). Each test runs its own event loop (``asyncio.run``) in a thread of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,31 @@ def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
 @pytest.fixture
 def in_thread() -> Callable[..., Any]:
     return _in_thread
+
+
+@pytest.fixture
+def run_live(tmp_path: Path) -> Callable[..., Live]:
+    """``run_live(body, **sandbox, start={...})``: in a thread of its own with ``asyncio.run``,
+    make a ``Live(**sandbox)``, ``start(**start)`` it, ``await body(h)`` and always ``stop()``;
+    returns the stopped ``Live`` for checks after the stop."""
+
+    def run(
+        body: Callable[[Live], Awaitable[None]],
+        /,
+        *,
+        start: dict[str, Any] | None = None,
+        **sandbox: Any,
+    ) -> Live:
+        async def scenario() -> Live:
+            h = Live(tmp_path, **sandbox)
+            await h.start(**(start or {}))
+            try:
+                await body(h)
+            finally:
+                await h.stop()
+            return h
+
+        result: Live = _in_thread(asyncio.run, scenario())
+        return result
+
+    return run

@@ -97,26 +97,21 @@ def test_switch_refused_while_one_of_our_broker_orders_is_partially_filled(
     in_thread(asyncio.run, scenario())
 
 
-def test_switching_again_to_another_broker_is_refused(live: Any, wait: Any, in_thread: Any) -> None:
-    async def scenario() -> None:
-        h = live()
-        await h.start()
-        try:
-            await h.session.switch_to_live(h.broker)  # the same broker: nothing to do
-            other = AlpacaBroker(h.sandbox.broker_config())
-            with pytest.raises(LiveSwitchError, match="already live at another broker"):
-                await h.session.switch_to_live(other)
-            assert h.kernel.venue("ALPACA") is h.broker
+def test_switching_again_to_another_broker_is_refused(run_live: Any, wait: Any) -> None:
+    async def body(h: Any) -> None:
+        await h.session.switch_to_live(h.broker)  # the same broker: nothing to do
+        other = AlpacaBroker(h.sandbox.broker_config())
+        with pytest.raises(LiveSwitchError, match="already live at another broker"):
+            await h.session.switch_to_live(other)
+        assert h.kernel.venue("ALPACA") is h.broker
 
-            order = h.submit(OrderSide.BUY, "1", kind=OrderType.LIMIT, price="90")
-            await wait(lambda: order.status == OrderStatus.ACCEPTED)
-            for _ in range(2):  # aiohttp sends an idempotent DELETE again once
-                h.sandbox.lose_next_answer(delay_s=0.1)  # canceled, the answers are lost
-            h.cancel(order)
-            await wait(lambda: order.status == OrderStatus.CANCELED)
-            refused = [e for e in h.events if isinstance(e, OrderCancelRejected)]
-            assert refused[0].reason.startswith("the broker could not be reached: DELETE ")
-        finally:
-            await h.stop()
+        order = h.submit(OrderSide.BUY, "1", kind=OrderType.LIMIT, price="90")
+        await wait(lambda: order.status == OrderStatus.ACCEPTED)
+        for _ in range(2):  # aiohttp sends an idempotent DELETE again once
+            h.sandbox.lose_next_answer(delay_s=0.1)  # canceled, the answers are lost
+        h.cancel(order)
+        await wait(lambda: order.status == OrderStatus.CANCELED)
+        refused = [e for e in h.events if isinstance(e, OrderCancelRejected)]
+        assert refused[0].reason.startswith("the broker could not be reached: DELETE ")
 
-    in_thread(asyncio.run, scenario())
+    run_live(body)

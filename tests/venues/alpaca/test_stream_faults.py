@@ -19,29 +19,24 @@ SELL = OrderSide.SELL
 
 
 def test_a_message_the_handler_cannot_book_is_logged_and_the_stream_goes_on(
-    live: Any, wait: Any, in_thread: Any
+    run_live: Any, wait: Any
 ) -> None:
-    async def scenario() -> None:
-        h = live()
-        await h.start()
-        try:
-            order = h.submit(BUY, "3", kind=OrderType.LIMIT, price="90")
-            await wait(lambda: order.status == OrderStatus.ACCEPTED)
-            broker_order = dict(h.sandbox.orders[order.venue_order_id])
-            # a fill with neither its price nor the order's average: it cannot be booked
-            broker_order.update(status="filled", filled_qty="3", filled_avg_price=None)
-            update = {"event": "fill", "execution_id": "x1", "order": broker_order}
-            h.sandbox.send_raw_trade_update(json.dumps({"stream": "trade_updates", "data": update}))
-            await wait(lambda: any("'fill' message failed" in e for e in h.logs("ERROR")))
-            assert any("without an average price" in e for e in h.logs("ERROR"))
-            assert h.broker.connected and h.fills() == []
-            again = h.submit(BUY, "2")  # the stream still delivers
-            await wait(lambda: again.status == OrderStatus.FILLED)
-            assert h.position() == "2"
-        finally:
-            await h.stop()
+    async def body(h: Any) -> None:
+        order = h.submit(BUY, "3", kind=OrderType.LIMIT, price="90")
+        await wait(lambda: order.status == OrderStatus.ACCEPTED)
+        broker_order = dict(h.sandbox.orders[order.venue_order_id])
+        # a fill with neither its price nor the order's average: it cannot be booked
+        broker_order.update(status="filled", filled_qty="3", filled_avg_price=None)
+        update = {"event": "fill", "execution_id": "x1", "order": broker_order}
+        h.sandbox.send_raw_trade_update(json.dumps({"stream": "trade_updates", "data": update}))
+        await wait(lambda: any("'fill' message failed" in e for e in h.logs("ERROR")))
+        assert any("without an average price" in e for e in h.logs("ERROR"))
+        assert h.broker.connected and h.fills() == []
+        again = h.submit(BUY, "2")  # the stream still delivers
+        await wait(lambda: again.status == OrderStatus.FILLED)
+        assert h.position() == "2"
 
-    in_thread(asyncio.run, scenario())
+    run_live(body)
 
 
 def test_a_failing_catch_up_is_logged_and_the_stream_stays(in_thread: Any) -> None:
