@@ -23,6 +23,9 @@ class PositionView:
 
 @dataclass(frozen=True, slots=True)
 class AccountView:
+    """A strategy's account (the account blotter's TOTAL row is one too, ``strategy_id``
+    "TOTAL")."""
+
     strategy_id: str
     mode: str
     status: str
@@ -33,6 +36,11 @@ class AccountView:
     realized_raw: int
     unrealized_raw: int
     fees_raw: int
+
+    @property
+    def net_raw(self) -> int:
+        """What the strategy made after fees: equity less what it was given."""
+        return self.equity_raw - self.allocation_raw
 
 
 @dataclass(frozen=True, slots=True)

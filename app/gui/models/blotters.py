@@ -222,27 +222,6 @@ class PositionsBlotter(Blotter):
         self.upsert(rows)
 
 
-@dataclass(frozen=True, slots=True)
-class AccountRow:
-    """A strategy's account, or the TOTAL row (``strategy_id`` "TOTAL")."""
-
-    strategy_id: str
-    mode: str
-    status: str
-    currency: str
-    allocation_raw: int
-    cash_raw: int
-    equity_raw: int
-    realized_raw: int
-    unrealized_raw: int
-    fees_raw: int
-
-    @property
-    def net_raw(self) -> int:
-        """What the strategy made after fees: equity less what it was given."""
-        return self.equity_raw - self.allocation_raw
-
-
 TOTAL = "TOTAL"
 
 
@@ -284,36 +263,20 @@ class AccountsBlotter(Blotter):
         for snapshot in _latest_snapshots(batch):
             for account in snapshot.accounts:
                 self._accounts[account.strategy_id] = account
-        rows = [self._row(a) for a in self._accounts.values()]
-        rows.append(self._total())
+        rows = [*self._accounts.values(), self._total()]
         self.upsert(rows)
 
     def forget_run(self, run_id: str) -> None:
         self._accounts.pop(run_id, None)
         super().forget_run(run_id)
 
-    @staticmethod
-    def _row(a: AccountView) -> AccountRow:
-        return AccountRow(
-            strategy_id=a.strategy_id,
-            mode=a.mode,
-            status=a.status,
-            currency=a.currency,
-            allocation_raw=a.allocation_raw,
-            cash_raw=a.cash_raw,
-            equity_raw=a.equity_raw,
-            realized_raw=a.realized_raw,
-            unrealized_raw=a.unrealized_raw,
-            fees_raw=a.fees_raw,
-        )
-
-    def _total(self) -> AccountRow:
+    def _total(self) -> AccountView:
         accounts = list(self._accounts.values())
         currencies = {a.currency for a in accounts}
         # totals add up one currency only; mixed accounts say so instead of summing
         currency = currencies.pop() if len(currencies) == 1 else "mixed"
         same = currency != "mixed"
-        return AccountRow(
+        return AccountView(
             strategy_id=TOTAL,
             mode="",
             status=f"{len(accounts)} strategies",
